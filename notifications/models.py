@@ -1,0 +1,1 @@
+"""Notifications: receipt and failure e-mails, one row per message sent (fulfillment pipeline)."""

@@ -1,0 +1,84 @@
+import uuid
+
+from django.db import models
+
+
+class OrderStatus(models.TextChoices):
+    PENDING = "pending"
+    PAID = "paid"
+    FULFILLED = "fulfilled"  # charged, label created and receipt sent
+    PAYMENT_FAILED = "payment_failed"
+    CANCELED = "canceled"
+    REFUNDED = "refunded"
+    NEEDS_REVIEW = "needs_review"
+
+
+class Order(models.Model):
+    # The public id is a random UUID: order URLs (and label URLs) are capabilities,
+    # so they must not be guessable or enumerable.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Changed only through orders.state.transition(), never by assignment.
+    status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING, db_index=True)
+    email = models.EmailField()
+    shipping_address = models.JSONField()
+    payment_method = models.CharField(max_length=255)
+    total = models.PositiveIntegerField(help_text="Minor units (cents).")
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=OrderStatus.values), name="order_status_valid"),
+        ]
+
+    def __str__(self):
+        return f"Order {self.id} ({self.status})"
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    sku = models.CharField(max_length=64)
+    quantity = models.PositiveIntegerField()
+    unit_price = models.PositiveIntegerField(help_text="Price per unit at purchase, minor units.")
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["order", "product"], name="orderline_one_per_product")]
+
+    @property
+    def line_total(self):
+        return self.quantity * self.unit_price
+
+
+class OrderEvent(models.Model):
+    """The order's history: one row per status change (and other notable happenings)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    message = models.TextField(blank=True)
+    actor = models.CharField(max_length=150, default="system", help_text="'system', a task name or a staff user.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["order", "created_at"])]
+
+    def __str__(self):
+        return f"{self.from_status or '∅'} → {self.to_status}: {self.message}"
+
+
+class IdempotencyKey(models.Model):
+    """A checkout's Idempotency-Key, claimed in the same transaction that writes the order.
+
+    The primary key makes a concurrent duplicate wait for the first request's
+    transaction, then see its order (or, if it rolled back, claim the key itself).
+    """
+
+    key = models.CharField(max_length=255, primary_key=True)
+    request_hash = models.CharField(max_length=64)
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, null=True, related_name="idempotency_key")
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,53 @@
+"""The order state machine. Every status change goes through `transition()`.
+
+A change is a conditional UPDATE (`... WHERE id = %s AND status = <from>`) plus an
+OrderEvent row in the same transaction. When several processes race to move the same
+order (retried tasks, webhooks, staff), exactly one UPDATE matches and the others get
+False back, so each effect that follows a transition happens once.
+"""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from orders.models import Order, OrderEvent
+from orders.models import OrderStatus as S
+
+logger = logging.getLogger(__name__)
+
+ALLOWED = {
+    S.PENDING: {S.PAID, S.PAYMENT_FAILED, S.CANCELED, S.NEEDS_REVIEW},
+    S.PAID: {S.FULFILLED, S.REFUNDED, S.NEEDS_REVIEW},
+    S.FULFILLED: {S.REFUNDED},
+    # Staff resolve a review by moving the order on to where it belongs.
+    S.NEEDS_REVIEW: {S.PENDING, S.PAID, S.FULFILLED, S.PAYMENT_FAILED, S.CANCELED, S.REFUNDED},
+    S.PAYMENT_FAILED: set(),
+    S.CANCELED: set(),
+    S.REFUNDED: set(),
+}
+
+
+class IllegalTransition(Exception):
+    pass
+
+
+def transition(order_id, from_status, to_status, *, message="", actor="system"):
+    """Move the order from `from_status` to `to_status`; return True if this call did it.
+
+    Raises IllegalTransition (writing nothing) if the state machine forbids the move.
+    Returns False, writing nothing, if the order is not in `from_status` any more.
+    """
+    if to_status not in ALLOWED.get(from_status, ()):
+        raise IllegalTransition(f"{from_status} → {to_status} is not allowed")
+    with transaction.atomic():
+        moved = Order.objects.filter(pk=order_id, status=from_status).update(
+            status=to_status, updated_at=timezone.now()
+        )
+        if moved:
+            OrderEvent.objects.create(
+                order_id=order_id, from_status=from_status, to_status=to_status, message=message, actor=actor
+            )
+    if moved:
+        logger.info("order %s: %s → %s (%s) %s", order_id, from_status, to_status, actor, message)
+    return bool(moved)

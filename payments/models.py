@@ -1,0 +1,1 @@
+"""Payments: the Stripe gateway wrapper, Payment rows and webhooks (fulfillment pipeline)."""
