@@ -10,6 +10,7 @@ import json
 import logging
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
@@ -49,6 +50,8 @@ class LimitedJSONParser(JSONParser):
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):  # Django's own limit tripped first
+        exc = RequestTooLarge(f"Request body exceeds {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # unexpected: Django's handler500 answers (JSON, see server_error)
@@ -60,11 +63,9 @@ def exception_handler(exc, context):
     elif not isinstance(response.data, dict) or "code" not in response.data:
         # DRF's {"detail": "..."} becomes {"code": ..., "detail": ...}; exceptions raised
         # with a ready {"code": ...} dict (409, 422) pass through as they are.
-        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
-        response.data = {
-            "code": codes if isinstance(codes, str) else getattr(exc, "default_code", "error"),
-            "detail": response.data.get("detail", "") if isinstance(response.data, dict) else response.data,
-        }
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
+        # DRF's ErrorDetail carries its code (also for Http404 → NotFound, converted by DRF).
+        response.data = {"code": getattr(detail, "code", None) or "error", "detail": detail}
     return response
 
 

@@ -1,0 +1,90 @@
+"""POST /api/orders/: the checkout happy path and what it writes."""
+
+import pytest
+
+from catalog.models import Stock
+from orders.models import Order, OrderEvent, OrderLine
+from tests.conftest import queued_tasks
+from tests.factories import ProductFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)  # on_commit must really fire
+
+
+def test_checkout_answers_202_with_a_pending_order_priced_from_the_database(api, product, checkout_body, broker):
+    ProductFactory(sku="TOTE-1", unit_price=1500, stock__available=5)
+    body = checkout_body(lines=[{"sku": "MUG-001", "quantity": 2, "unit_price": 1}, {"sku": "TOTE-1", "quantity": 1}])
+
+    response = api.post("/api/orders/", body, format="json")
+
+    assert response.status_code == 202
+    order = Order.objects.get()
+    assert response["Location"] == f"/api/orders/{order.id}/"
+    data = response.json()
+    assert data["id"] == str(order.id) and data["status"] == "pending"
+    assert data["total"] == 2 * 1800 + 1500 and data["currency"] == "usd"  # the client's unit_price is ignored
+    assert data["lines"] == [{"sku": "MUG-001", "quantity": 2, "unit_price": 1800},
+                             {"sku": "TOTE-1", "quantity": 1, "unit_price": 1500}]
+    assert data["payment"] is None and data["shipment"] is None and data["receipt_sent_at"] is None
+    assert order.shipping_address["country"] == "GB" and order.shipping_address["line2"] == ""
+    assert dict(Stock.objects.values_list("product__sku", "available")) == {"MUG-001": 48, "TOTE-1": 4}
+    event = OrderEvent.objects.get(order=order)
+    assert (event.from_status, event.to_status, event.actor) == ("", "pending", "checkout")
+
+
+def test_checkout_enqueues_fulfill_order_on_the_payments_queue_after_commit(api, product, checkout_body, broker):
+    response = api.post("/api/orders/", checkout_body(), format="json")
+
+    assert queued_tasks(broker, "payments") == [("orders.tasks.fulfill_order", [response.json()["id"]])]
+
+
+def test_order_id_is_a_random_uuid_not_a_sequence(api, product, checkout_body, broker):
+    ids = [api.post("/api/orders/", checkout_body(), format="json").json()["id"] for _ in range(2)]
+
+    assert all(len(i) == 36 and i.count("-") == 4 for i in ids)
+    assert ids[0] != ids[1] and not ids[0].isdigit()
+
+
+def test_get_order_returns_the_contract_shape(api, product, checkout_body, broker):
+    created = api.post("/api/orders/", checkout_body(), format="json").json()
+
+    response = api.get(f"/api/orders/{created['id']}/")
+
+    assert response.status_code == 200
+    assert response.json() == created
+    assert set(created) == {"id", "status", "email", "lines", "total", "currency", "payment", "shipment",
+                            "receipt_sent_at", "created_at", "updated_at"}
+
+
+@pytest.mark.parametrize("path", ["/api/orders/00000000-0000-4000-8000-000000000000/", "/api/orders/42/",
+                                  "/api/orders/not-a-uuid/", "/nowhere"])
+def test_unknown_order_or_path_is_a_json_404(api, path):
+    response = api.get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "not_found"
+
+
+def test_insufficient_stock_is_409_and_writes_nothing(api, product, checkout_body, broker):
+    ProductFactory(sku="RARE-1", stock__available=1)
+    body = checkout_body(lines=[{"sku": "MUG-001", "quantity": 2}, {"sku": "RARE-1", "quantity": 3}])
+
+    response = api.post("/api/orders/", body, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "insufficient_stock"
+    assert response.json()["skus"] == ["RARE-1"]
+    assert not Order.objects.exists() and not OrderLine.objects.exists() and not OrderEvent.objects.exists()
+    # The MUG-001 units taken before RARE-1 came up short were rolled back.
+    assert dict(Stock.objects.values_list("product__sku", "available")) == {"MUG-001": 50, "RARE-1": 1}
+    assert queued_tasks(broker, "payments") == []
+
+
+def test_products_list_shows_active_products_with_availability(api, product):
+    ProductFactory(sku="OLD-1", active=False)
+
+    response = api.get("/api/products/")
+
+    assert response.status_code == 200
+    assert response.json() == [{"sku": "MUG-001", "name": product.name, "unit_price": 1800, "currency": "usd",
+                                "available": 50}]
