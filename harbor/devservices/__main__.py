@@ -42,8 +42,10 @@ def prepare_shop():
 
 def run_processes(port):
     """Run the Procfile under honcho; forward SIGINT/SIGTERM to it and wait for it."""
-    honcho = Path(sys.executable).with_name("honcho")
-    child = subprocess.Popen([honcho, "-f", BASE_DIR / "Procfile", "start", "--port", str(port)], cwd=BASE_DIR)
+    bin_dir = Path(sys.executable).parent  # the venv's gunicorn, celery, honcho
+    os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    child = subprocess.Popen([bin_dir / "honcho", "-f", BASE_DIR / "Procfile", "start", "--port", str(port)],
+                             cwd=BASE_DIR)
     signals_seen = 0
 
     def forward(signum, frame):
@@ -55,7 +57,8 @@ def run_processes(port):
 
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
-    return child.wait()
+    code = child.wait()
+    return 0 if signals_seen else code  # asked to stop: a clean exit, not "Error 143"
 
 
 def main():

