@@ -137,6 +137,7 @@ SPECTACULAR_SETTINGS = {
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="" if IS_PROD else "sk_test_harbor_dev")
 STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="" if IS_PROD else "pk_test_harbor_dev")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="") or None  # None = real Stripe
+STRIPE_TIMEOUT = env.int("STRIPE_TIMEOUT", default=20)  # seconds per request; < the soft time limit
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="" if IS_PROD else "whsec_harbor_dev")
 
 # --- Celery ------------------------------------------------------------------------------
@@ -163,7 +164,30 @@ CELERY_TASK_QUEUES = [Queue("payments"), Queue("fulfillment"), Queue("notificati
 CELERY_TASK_DEFAULT_QUEUE = "fulfillment"
 CELERY_TASK_ROUTES = {
     "orders.tasks.fulfill_order": {"queue": "payments"},
+    "orders.tasks.create_label": {"queue": "fulfillment"},
+    "notifications.tasks.*": {"queue": "notifications"},
 }
+CELERY_TASK_ACKS_LATE = True  # a task is acknowledged when done, so a crash redelivers it
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a payment waits in the broker, not behind a busy child
+
+# Timing rule: a run is killed (time limit) before its order lock can expire, and the
+# lock expires before the broker would redeliver the unacknowledged message; a retry's
+# countdown is shorter than the visibility timeout, or Redis would redeliver the waiting
+# retry as well. Checked below and by tests/test_settings.py.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=45)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=60)
+ORDER_LOCK_TTL = env.int("ORDER_LOCK_TTL", default=90)  # seconds
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=600)
+TASK_RETRY_BACKOFF = env.int("TASK_RETRY_BACKOFF", default=2)  # first retry within ~2 s (full jitter)
+TASK_RETRY_BACKOFF_MAX = env.int("TASK_RETRY_BACKOFF_MAX", default=120)
+TASK_MAX_RETRIES = env.int("TASK_MAX_RETRIES", default=12)
+if not (CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT < ORDER_LOCK_TTL < CELERY_VISIBILITY_TIMEOUT
+        and TASK_RETRY_BACKOFF_MAX < CELERY_VISIBILITY_TIMEOUT):
+    raise ImproperlyConfigured(
+        "Need soft time limit < CELERY_TASK_TIME_LIMIT < ORDER_LOCK_TTL < CELERY_VISIBILITY_TIMEOUT "
+        "and TASK_RETRY_BACKOFF_MAX < CELERY_VISIBILITY_TIMEOUT"
+    )
 # Publishing happens in the request (after commit): keep a broker outage short for the
 # shopper. A failed publish is logged and recovered later, never surfaced as a 500.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
@@ -173,9 +197,23 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.5,
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,  # Redis: redeliver unacked after this
     "socket_connect_timeout": 2,
     "socket_timeout": 5,
 }
+
+# --- E-mail and shipping ---------------------------------------------------------------
+# EMAIL_URL like smtp://user:pass@host:587 (django-environ); without it, dev writes each
+# message as a file under var/mail/ for a developer to open.
+if os.environ.get("EMAIL_URL"):
+    globals().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Harbor <orders@harbor.example>")
+SHIP_FROM = {"name": "Harbor Fulfillment", "line1": "1 Quay Street", "line2": "Unit 4",
+             "city": "Portsmouth", "postal_code": "PO1 2AB", "country": "GB"}
 
 # --- Logging -----------------------------------------------------------------------------
 

@@ -1,1 +1,25 @@
-"""Notifications: receipt and failure e-mails, one row per message sent (fulfillment pipeline)."""
+from django.db import models
+
+
+class Notification(models.Model):
+    """One e-mail of one kind per order (unique): the row is claimed before sending and
+    stamped `sent_at` after, so a repeated task finds it sent and does nothing."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt"
+        PAYMENT_FAILED = "payment_failed"
+        REFUND = "refund"
+
+    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    to = models.EmailField()
+    subject = models.CharField(max_length=200, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "kind"], name="notification_one_per_kind")]
+
+    def __str__(self):
+        return f"{self.kind} to {self.to} ({'sent' if self.sent_at else 'not sent'})"

@@ -82,3 +82,16 @@ class IdempotencyKey(models.Model):
     request_hash = models.CharField(max_length=64)
     order = models.OneToOneField(Order, on_delete=models.CASCADE, null=True, related_name="idempotency_key")
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Shipment(models.Model):
+    """The order's one shipment (unique): tracking number, then the label PDF."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="shipment")
+    tracking_number = models.CharField(max_length=32, unique=True)
+    label = models.FileField(upload_to="labels/", blank=True)
+    label_created_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Shipment {self.tracking_number}"

@@ -1,4 +1,5 @@
 from django.core.validators import RegexValidator
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -82,15 +83,22 @@ class OrderSerializer(serializers.ModelSerializer):
         fields = ["id", "status", "email", "lines", "total", "currency", "payment", "shipment",
                   "receipt_sent_at", "created_at", "updated_at"]
 
-    # Payment, shipment and receipt are written by the fulfillment pipeline.
     @extend_schema_field(PaymentSummarySerializer(allow_null=True))
     def get_payment(self, order):
-        return None
+        payment = getattr(order, "payment", None)
+        return {"status": payment.status, "payment_intent": payment.payment_intent_id} if payment else None
 
     @extend_schema_field(ShipmentSummarySerializer(allow_null=True))
     def get_shipment(self, order):
-        return None
+        shipment = getattr(order, "shipment", None)
+        if not shipment or not shipment.label:
+            return None  # shown once the label exists, so label_url always works
+        url = reverse("order-label", args=[order.pk])
+        request = self.context.get("request")
+        return {"tracking_number": shipment.tracking_number,
+                "label_url": request.build_absolute_uri(url) if request else url}
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_receipt_sent_at(self, order):
-        return None
+        receipt = next((n for n in order.notifications.all() if n.kind == "receipt"), None)
+        return serializers.DateTimeField().to_representation(receipt.sent_at) if receipt and receipt.sent_at else None

@@ -2,10 +2,27 @@ import logging
 
 from celery import shared_task
 
+from harbor.locks import order_lock
+from harbor.retry import retry_policy
+from orders import fulfillment, shipping
+
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="orders.tasks.fulfill_order")
+@shared_task(name="orders.tasks.fulfill_order", **retry_policy())
 def fulfill_order(order_id):
-    """Charge, label and receipt one order. (Foundation stage: it only logs.)"""
-    logger.info("fulfill_order(%s) received", order_id)
+    """Charge the order once, then fan out label and receipt. Safe to send any number of times."""
+    with order_lock(order_id) as held:
+        if not held:
+            # Another run is working on this order right now; it (or its redelivery, or
+            # reconciliation) finishes the job. Doing nothing here is the whole point.
+            logger.info("fulfill_order(%s): locked by another run, skipping", order_id)
+            return "locked"
+        return fulfillment.fulfill(order_id)
+
+
+@shared_task(name="orders.tasks.create_label", **retry_policy())
+def create_label(order_id):
+    """Fan-out half: make the shipping label once, then fulfill the order if the receipt went too."""
+    shipping.create_label(order_id)
+    fulfillment.complete_if_done(order_id, actor="create_label")

@@ -1,14 +1,20 @@
+from django.http import FileResponse
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
+from rest_framework.decorators import api_view
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.stock import InsufficientStock
 from harbor.api import ErrorSerializer, ValidationErrorSerializer
 from orders import checkout
-from orders.models import Order
+from orders.models import Order, Shipment
 from orders.serializers import CheckoutSerializer, OrderSerializer
+
+
+ORDER_QUERYSET = Order.objects.select_related("payment", "shipment").prefetch_related("lines", "notifications")
 
 
 class Conflict(exceptions.APIException):
@@ -64,7 +70,8 @@ class OrderCreate(APIView):
         headers = {"Location": reverse("order-detail", args=[order.pk])}
         if not created:
             headers["Idempotent-Replayed"] = "true"
-        return Response(OrderSerializer(order).data, headers=headers,
+            order = ORDER_QUERYSET.get(pk=order.pk)
+        return Response(OrderSerializer(order, context={"request": request}).data, headers=headers,
                         status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
 
 
@@ -72,4 +79,15 @@ class OrderDetail(generics.RetrieveAPIView):
     """One order, by its unguessable id."""
 
     serializer_class = OrderSerializer
-    queryset = Order.objects.prefetch_related("lines")
+    queryset = ORDER_QUERYSET
+
+
+@extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: ErrorSerializer})
+@api_view(["GET"])
+def order_label(request, pk):
+    """The order's 4x6 in shipping label (PDF). Anyone holding the order id may fetch it."""
+    shipment = Shipment.objects.filter(order_id=pk).exclude(label="").first()
+    if shipment is None:
+        raise exceptions.NotFound("This order has no label yet.")
+    return FileResponse(shipment.label.open("rb"), content_type="application/pdf",
+                        filename=f"label-{shipment.tracking_number}.pdf")

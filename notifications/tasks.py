@@ -1,0 +1,20 @@
+from celery import shared_task
+
+from harbor.retry import retry_policy
+from notifications import emails
+from notifications.models import Notification
+from orders.fulfillment import complete_if_done
+from orders.models import Order, OrderStatus
+
+
+@shared_task(name="notifications.tasks.send_receipt", **retry_policy())
+def send_receipt(order_id):
+    """Fan-out half: e-mail the receipt once, then fulfill the order if the label exists too."""
+    if Order.objects.filter(pk=order_id, status__in=[OrderStatus.PAID, OrderStatus.FULFILLED]).exists():
+        emails.send(order_id, Notification.Kind.RECEIPT)
+        complete_if_done(order_id, actor="send_receipt")
+
+
+@shared_task(name="notifications.tasks.send_payment_failed", **retry_policy())
+def send_payment_failed(order_id):
+    emails.send(order_id, Notification.Kind.PAYMENT_FAILED)

@@ -1,0 +1,74 @@
+"""Fulfillment: what `fulfill_order` does with an order once it holds the order's lock.
+
+pending --charge--> paid --label + receipt--> fulfilled
+        \\-> payment_failed (stock released, shopper told)   \\-> needs_review (card needs 3-D Secure)
+
+Each step is guarded by the order's status in PostgreSQL, so running it again, or
+concurrently, repeats no effect: the charge is once per order (payments.charge), the
+label and the receipt are once per order (unique rows), and the status moves once.
+"""
+
+import logging
+from functools import partial
+
+from celery import group, signature
+from django.db import transaction
+
+from catalog import stock
+from orders.models import Order, OrderStatus
+from orders.shipping import ensure_shipment
+from orders.state import transition
+from payments.charge import charge
+from payments.models import Payment
+
+logger = logging.getLogger(__name__)
+ACTOR = "fulfill_order"
+
+
+def fulfill(order_id):
+    order = Order.objects.get(pk=order_id)
+    if order.status == OrderStatus.PENDING:
+        apply_payment(order, charge(order))
+        order.refresh_from_db()
+    if order.status == OrderStatus.PAID:
+        fan_out(order.id)
+    return order.status
+
+
+def apply_payment(order, result):
+    if result.status == Payment.Status.SUCCEEDED:
+        with transaction.atomic():
+            if transition(order.id, OrderStatus.PENDING, OrderStatus.PAID, message=result.message, actor=ACTOR):
+                ensure_shipment(order)  # the tracking number exists before label and receipt race
+    elif result.status == Payment.Status.FAILED:
+        with transaction.atomic():
+            if transition(order.id, OrderStatus.PENDING, OrderStatus.PAYMENT_FAILED, message=result.message,
+                          actor=ACTOR):
+                stock.release({line.product_id: line.quantity for line in order.lines.all()})
+                transaction.on_commit(partial(_send, "notifications.tasks.send_payment_failed", order.id))
+    elif result.status == Payment.Status.REQUIRES_ACTION:
+        transition(order.id, OrderStatus.PENDING, OrderStatus.NEEDS_REVIEW, message=result.message, actor=ACTOR)
+
+
+def fan_out(order_id):
+    """Label and receipt in parallel. No chord: each task records its own effect and
+    whichever finishes second completes the order (complete_if_done)."""
+    order_id = str(order_id)
+    group(signature("orders.tasks.create_label", args=[order_id]),
+          signature("notifications.tasks.send_receipt", args=[order_id])).apply_async()
+
+
+def complete_if_done(order_id, actor):
+    """paid → fulfilled once both the label and the receipt exist. Called by each fan-out
+    task after its own commit, so the later of the two always sees both effects."""
+    order = Order.objects.select_related("shipment").get(pk=order_id)
+    has_label = hasattr(order, "shipment") and bool(order.shipment.label)
+    receipt_sent = order.notifications.filter(kind="receipt", sent_at__isnull=False).exists()
+    if has_label and receipt_sent:
+        return transition(order_id, OrderStatus.PAID, OrderStatus.FULFILLED,
+                          message="Label created and receipt sent.", actor=actor)
+    return False
+
+
+def _send(task_name, order_id):
+    signature(task_name, args=[str(order_id)]).apply_async()

@@ -1,0 +1,36 @@
+"""A real SMTP server (aiosmtpd) that keeps every message it accepts."""
+
+import email
+import email.policy
+import threading
+
+from aiosmtpd.controller import Controller
+
+from harbor.devservices.base import free_port
+
+
+class Sink:
+    def __init__(self):
+        self.messages = []
+        self._lock = threading.Lock()
+        self.controller = Controller(self, hostname="127.0.0.1", port=free_port())
+
+    async def handle_DATA(self, server, session, envelope):
+        with self._lock:
+            self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    def to(self, address, subject_contains=""):
+        with self._lock:
+            return [m for m in self.messages if m["To"] == address and subject_contains in m["Subject"]]
+
+    @property
+    def url(self):
+        return f"smtp://127.0.0.1:{self.controller.port}"
+
+    def start(self):
+        self.controller.start()
+        return self
+
+    def stop(self):
+        self.controller.stop()

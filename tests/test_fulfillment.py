@@ -1,0 +1,126 @@
+"""fulfill_order end to end: a real worker, PostgreSQL, Redis, SMTP and localstripe."""
+
+import pytest
+from django.db.models import Count
+
+from catalog.models import Stock
+from notifications.models import Notification
+from orders.models import Order, OrderEvent, Shipment
+from orders.tasks import fulfill_order
+from payments.audit import succeeded_charges_by_order
+from payments.models import Payment
+from tests.conftest import eventually, wait_for_status
+
+FINAL = ("fulfilled", "payment_failed", "needs_review")
+
+
+def place(api, checkout_body, **overrides):
+    response = api.post("/api/orders/", checkout_body(**overrides), format="json")
+    assert response.status_code == 202, response.content
+    return response.json()["id"]
+
+
+def history(order_id):
+    return list(OrderEvent.objects.filter(order_id=order_id).values_list("from_status", "to_status"))
+
+
+def test_an_order_is_charged_labelled_receipted_and_fulfilled(worker, api, product, checkout_body, smtp_sink):
+    order_id = place(api, checkout_body, email="happy@example.com")
+
+    order = wait_for_status(order_id, FINAL)
+
+    assert order.status == "fulfilled"
+    assert history(order_id) == [("", "pending"), ("pending", "paid"), ("paid", "fulfilled")]
+    payment = Payment.objects.get(order=order)
+    assert payment.status == "succeeded" and payment.amount == 3600 and payment.payment_intent_id.startswith("pi_")
+    assert succeeded_charges_by_order()[order_id] == 1
+    shipment = Shipment.objects.get(order=order)
+    assert shipment.label.open("rb").read(4) == b"%PDF"
+    [receipt] = smtp_sink.to("happy@example.com", "on its way")
+    assert shipment.tracking_number in receipt.get_body(("plain",)).get_content()
+    assert "36.00 USD" in receipt.get_body(("html",)).get_content()
+    # What the shopper sees through the API.
+    data = api.get(f"/api/orders/{order_id}/").json()
+    assert data["status"] == "fulfilled" and data["receipt_sent_at"]
+    assert data["payment"] == {"status": "succeeded", "payment_intent": payment.payment_intent_id}
+    assert data["shipment"]["tracking_number"] == shipment.tracking_number
+    label = api.get(data["shipment"]["label_url"])
+    assert label.status_code == 200 and label["Content-Type"] == "application/pdf"
+    assert b"".join(label.streaming_content).startswith(b"%PDF")
+
+
+@pytest.mark.parametrize("card", ["pm_card_chargeCustomerFail", "pm_card_visa_chargeDeclined"])
+def test_a_declined_card_fails_the_order_restocks_and_tells_the_shopper(card, worker, api, product, checkout_body,
+                                                                      smtp_sink):
+    email = f"declined-{card}@example.com"
+    order_id = place(api, checkout_body, email=email, payment_method=card)
+
+    order = wait_for_status(order_id, FINAL)
+
+    assert order.status == "payment_failed"
+    assert "declined" in OrderEvent.objects.get(order=order, to_status="payment_failed").message
+    assert Stock.objects.get(product=product).available == 50  # the 2 reserved units are back
+    assert not Shipment.objects.filter(order=order).exists()
+    assert succeeded_charges_by_order()[order_id] == 0
+    assert Payment.objects.get(order=order).status == "failed"
+    [failure] = eventually(lambda: smtp_sink.to(email, "Payment failed"))
+    assert "Nothing has been charged" in failure.get_body(("plain",)).get_content()
+    assert not smtp_sink.to(email, "on its way")
+
+
+def test_fulfill_order_sent_10_times_at_once_charges_ships_and_receipts_once(worker, api, product, checkout_body,
+                                                                            smtp_sink):
+    order_id = place(api, checkout_body, email="dup@example.com")
+    for _ in range(10):
+        fulfill_order.delay(order_id)
+
+    order = wait_for_status(order_id, FINAL)
+
+    assert order.status == "fulfilled"
+    assert succeeded_charges_by_order()[order_id] == 1
+    assert Shipment.objects.filter(order=order).count() == 1
+    assert Notification.objects.filter(order=order, kind="receipt").count() == 1
+    assert len(smtp_sink.to("dup@example.com", "on its way")) == 1
+    assert history(order_id) == [("", "pending"), ("pending", "paid"), ("paid", "fulfilled")]
+
+
+def test_running_fulfill_order_again_after_fulfilled_changes_nothing(worker, api, product, checkout_body, smtp_sink):
+    order_id = place(api, checkout_body, email="again@example.com")
+    wait_for_status(order_id, FINAL)
+    before = (history(order_id), Payment.objects.get(order_id=order_id).payment_intent_id)
+
+    assert fulfill_order.delay(order_id).get(timeout=30) == "fulfilled"
+
+    assert (history(order_id), Payment.objects.get(order_id=order_id).payment_intent_id) == before
+    assert succeeded_charges_by_order()[order_id] == 1
+    assert len(smtp_sink.to("again@example.com", "on its way")) == 1
+
+
+@pytest.mark.parametrize("fault", ["500", "429"])
+def test_transient_stripe_failures_are_retried_and_charge_once(fault, worker, api, product, checkout_body,
+                                                               stripe_proxy):
+    stripe_proxy.inject("POST", r"/v1/payment_intents/[^/]+/confirm$", fault, times=3)
+
+    order_id = place(api, checkout_body, email=f"flaky-{fault}@example.com")
+    order = wait_for_status(order_id, FINAL, timeout=60)
+
+    assert order.status == "fulfilled"
+    assert len(stripe_proxy.faults_served()) == 3
+    assert Payment.objects.get(order=order).attempts == 4
+    assert succeeded_charges_by_order()[order_id] == 1
+
+
+def test_duplicate_label_and_receipt_tasks_make_one_label_and_one_email(worker, api, product, checkout_body,
+                                                                        smtp_sink):
+    from celery import group, signature
+
+    order_id = place(api, checkout_body, email="fanout@example.com")
+    wait_for_status(order_id, FINAL)
+    label_before = Shipment.objects.get(order_id=order_id).label.name
+
+    group([signature("orders.tasks.create_label", args=[order_id]) for _ in range(4)]
+          + [signature("notifications.tasks.send_receipt", args=[order_id]) for _ in range(4)]).apply_async().get(30)
+
+    assert Shipment.objects.get(order_id=order_id).label.name == label_before
+    assert len(smtp_sink.to("fanout@example.com", "on its way")) == 1
+    assert history(order_id)[-1] == ("paid", "fulfilled")
