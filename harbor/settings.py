@@ -202,6 +202,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": 5,
 }
 
+# --- Reliability ------------------------------------------------------------------------
+# fulfill_order runs (retries and redeliveries included) allowed per order before it goes to
+# needs_review: the cap that stops a task that kills its worker every time (celery#9082).
+FULFILL_MAX_ATTEMPTS = env.int("FULFILL_MAX_ATTEMPTS", default=20)
+RECONCILE_AFTER = env.int("RECONCILE_AFTER", default=120)  # seconds an order may sit pending/paid
+RECONCILE_INTERVAL = env.int("RECONCILE_INTERVAL", default=300)  # used by setup_periodic_tasks
+FAILPOINTS = env.bool("HARBOR_FAILPOINTS", default=False)  # test-only fault injection (harbor/failpoints.py)
+if FAILPOINTS and IS_PROD:
+    raise ImproperlyConfigured("HARBOR_FAILPOINTS is for tests; it must not be set with ENVIRONMENT=prod")
+
 # --- E-mail and shipping ---------------------------------------------------------------
 # EMAIL_URL like smtp://user:pass@host:587 (django-environ); without it, dev writes each
 # message as a file under var/mail/ for a developer to open.

@@ -12,7 +12,9 @@ import logging
 from functools import partial
 
 from celery import group, signature
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 
 from catalog import stock
 from orders.models import Order, OrderStatus
@@ -23,6 +25,24 @@ from payments.models import Payment
 
 logger = logging.getLogger(__name__)
 ACTOR = "fulfill_order"
+UNFINISHED = (OrderStatus.PENDING, OrderStatus.PAID)
+
+
+def count_attempt(order_id):
+    """Count one more run for an unfinished order. False (and the order moved to
+    needs_review) once the runs exceed the cap: a task that crashes its worker every time
+    is redelivered every time (acks_late), and this is what ends that loop."""
+    Order.objects.filter(pk=order_id, status__in=UNFINISHED).update(attempts=F("attempts") + 1)
+    order = Order.objects.get(pk=order_id)
+    if order.status in UNFINISHED and order.attempts > settings.FULFILL_MAX_ATTEMPTS:
+        give_up(order, f"fulfill_order started {order.attempts - 1} times without finishing; "
+                       "stopped to avoid a crash loop. Check the worker logs, then retry.")
+        return False
+    return True
+
+
+def give_up(order, why, actor=ACTOR):
+    return transition(order.id, order.status, OrderStatus.NEEDS_REVIEW, message=why, actor=actor)
 
 
 def fulfill(order_id):

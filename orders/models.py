@@ -24,6 +24,8 @@ class Order(models.Model):
     payment_method = models.CharField(max_length=255)
     total = models.PositiveIntegerField(help_text="Minor units (cents).")
     currency = models.CharField(max_length=3)
+    # fulfill_order runs so far; past settings.FULFILL_MAX_ATTEMPTS the order goes to review.
+    attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -2,9 +2,10 @@ import logging
 
 from celery import shared_task
 
+from harbor import failpoints
 from harbor.locks import order_lock
 from harbor.retry import retry_policy
-from orders import fulfillment, shipping
+from orders import fulfillment, reconcile, shipping
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +19,9 @@ def fulfill_order(order_id):
             # reconciliation) finishes the job. Doing nothing here is the whole point.
             logger.info("fulfill_order(%s): locked by another run, skipping", order_id)
             return "locked"
+        if not fulfillment.count_attempt(order_id):
+            return "gave up"  # past the attempt cap: moved to needs_review
+        failpoints.hit("fulfill.start", order_id)
         return fulfillment.fulfill(order_id)
 
 
@@ -26,3 +30,9 @@ def create_label(order_id):
     """Fan-out half: make the shipping label once, then fulfill the order if the receipt went too."""
     shipping.create_label(order_id)
     fulfillment.complete_if_done(order_id, actor="create_label")
+
+
+@shared_task(name="orders.tasks.reconcile_stuck_orders", acks_late=True)
+def reconcile_stuck_orders():
+    """Beat (every few minutes): push on orders stuck in pending or paid. Safe to run twice at once."""
+    return reconcile.reconcile()

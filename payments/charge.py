@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import stripe
 from django.db.models import F, Q
 
+from harbor import failpoints
 from harbor.retry import NotSettledYet
 from payments import gateway
 from payments.models import Payment
@@ -32,6 +33,7 @@ def charge(order):
     Payment.objects.filter(pk=payment.pk).update(attempts=F("attempts") + 1)
     if payment.status != Payment.Status.PENDING:
         return Result(payment.status, payment.last_error or f"payment already {payment.status}")
+    failpoints.hit("charge.before_stripe", order.id)
     try:
         if not payment.customer_id:
             payment = _save_once(payment, "customer_id", gateway.create_customer(order).id)
@@ -44,6 +46,7 @@ def charge(order):
             if payment.payment_intent_id != intent.id:  # a concurrent run saved its intent first
                 _cancel_quietly(intent.id)
         intent = _confirmed(order, payment.payment_intent_id)
+        failpoints.hit("charge.after_confirm", order.id)  # charged at Stripe, nothing written yet
     except stripe.CardError as exc:  # declined while attaching the card
         return _record(payment, Payment.Status.FAILED, _describe(exc))
     except (stripe.InvalidRequestError, stripe.AuthenticationError, stripe.PermissionError) as exc:
@@ -57,6 +60,7 @@ def _confirmed(order, intent_id):
     """Confirm the saved intent if nobody has yet; return it as Stripe now has it."""
     intent = gateway.retrieve_intent(intent_id)
     if intent.status == "requires_confirmation":
+        failpoints.hit("charge.before_confirm", order.id)
         try:
             intent = gateway.confirm_intent(order.id, intent_id)
         except (stripe.CardError, stripe.InvalidRequestError) as exc:

@@ -28,6 +28,7 @@ def prepare_shop():
     django.setup()
     call_command("migrate", interactive=False, verbosity=1)
     call_command("seed_catalog")
+    call_command("setup_periodic_tasks")
     call_command("collectstatic", interactive=False, verbosity=0)
     from django.conf import settings
 
@@ -69,6 +70,7 @@ def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "harbor.settings")
     var = Path(os.environ.setdefault("HARBOR_VAR_DIR", str(BASE_DIR / "var")))
     port = int(os.environ.setdefault("PORT", "8000"))
+    os.environ.setdefault("RECONCILE_INTERVAL", "60")  # dev: reconcile every minute
 
     services = DevServices(var, durable=True)
     env_file = var / "devservices.env"

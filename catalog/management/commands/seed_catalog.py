@@ -22,6 +22,6 @@ class Command(BaseCommand):
                 create_defaults={"name": name, "unit_price": price, "currency": "usd", "active": True,
                                  "description": f"{name}. Part of the Harbor demo catalog."},
             )
-            Stock.objects.get_or_create(product=product, defaults={"available": units})
+            Stock.objects.get_or_create(product=product, defaults={"available": units, "received": units})
             created += was_created
         self.stdout.write(f"seed_catalog: {len(DEMO_PRODUCTS)} products ({created} new)")

@@ -1,0 +1,74 @@
+"""Reconciliation: find orders stuck in pending or paid and push them on.
+
+Celery delivers at least once, but a message can still be missing: the broker was down
+when checkout committed (the order is stored, the publish failed), the web process died
+between commit and publish, or Redis lost its data. The order row itself is the record
+of work to do, so no separate outbox is needed: any order that has sat in `pending` or
+`paid` longer than RECONCILE_AFTER is re-enqueued here.
+
+- pending → fulfill_order again. It looks at Stripe first: an intent already created is
+  retrieved and settled (confirmed once, or its outcome recorded), never charged twice.
+- paid → the fan-out task whose effect is missing (label, receipt), or completion.
+- past the attempt cap → needs_review, with an event saying why.
+
+Rows are taken with SELECT ... FOR UPDATE SKIP LOCKED in pk order and their updated_at is
+bumped, so two beat processes (or two runs) split the stuck orders instead of doubling up.
+"""
+
+import logging
+from collections import Counter
+from datetime import timedelta
+from functools import partial
+
+from celery import signature
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from orders.fulfillment import give_up
+from orders.models import Order, OrderStatus
+
+logger = logging.getLogger(__name__)
+ACTOR = "reconcile_stuck_orders"
+
+
+def _enqueue(task, order_id):
+    signature(task, args=[str(order_id)]).apply_async()
+
+
+def reconcile(limit=500):
+    now = timezone.now()
+    done = Counter()
+    with transaction.atomic():
+        stuck = list(
+            Order.objects.select_for_update(skip_locked=True)
+            .filter(status__in=[OrderStatus.PENDING, OrderStatus.PAID],
+                    updated_at__lt=now - timedelta(seconds=settings.RECONCILE_AFTER))
+            .select_related("shipment").order_by("pk")[:limit]
+        )
+        for order in stuck:
+            for action in _actions(order):
+                done[action] += 1
+        Order.objects.filter(pk__in=[o.pk for o in stuck]).update(updated_at=now)
+    if done:
+        logger.warning("reconcile: %s", dict(done))
+    return dict(done)
+
+
+def _actions(order):
+    if order.attempts >= settings.FULFILL_MAX_ATTEMPTS:
+        give_up(order, f"Reconciliation gave up: {order.attempts} fulfillment attempts without finishing.", ACTOR)
+        return ["needs_review"]
+    if order.status == OrderStatus.PENDING:
+        transaction.on_commit(partial(_enqueue, "orders.tasks.fulfill_order", order.id), robust=True)
+        return ["fulfill_order"]
+    missing = []
+    if not (hasattr(order, "shipment") and order.shipment.label):
+        missing.append("orders.tasks.create_label")
+    if not order.notifications.filter(kind="receipt", sent_at__isnull=False).exists():
+        missing.append("notifications.tasks.send_receipt")
+    # Both effects present but the order not completed (a crash between): a fan-out task
+    # re-run completes it without repeating its effect.
+    for task in missing or ["orders.tasks.create_label"]:
+        transaction.on_commit(partial(_enqueue, task, order.id), robust=True)
+    return [task.rsplit(".", 1)[1] for task in missing] or ["complete"]
