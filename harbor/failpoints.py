@@ -18,7 +18,7 @@ logger = logging.getLogger(__name__)
 
 
 def _key(name, order_id):
-    return f"failpoint:{name}:{order_id}"
+    return f"failpoint:{name}:{order_id}"  # order_id "any": every order
 
 
 def arm(client, name, order_id, action, times=1):
@@ -41,11 +41,13 @@ def hit(name, order_id):
         return
     from harbor.locks import redis_client
 
-    key = _key(name, order_id)
     try:
         client = redis_client()
-        action = client.lindex(key, 0)
-        if action is None:
+        for key in (_key(name, order_id), _key(name, "any")):
+            action = client.lindex(key, 0)
+            if action is not None:
+                break
+        else:
             return
         action = action.decode()
         if not action.endswith("*"):

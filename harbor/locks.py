@@ -38,5 +38,14 @@ def lock(name, ttl_seconds):
             logger.warning("lock %s expired before its holder released it", name)
 
 
+def _order_key(order_id):
+    return f"lock:order:{order_id}"
+
+
 def order_lock(order_id):
-    return lock(f"lock:order:{order_id}", settings.ORDER_LOCK_TTL)
+    return lock(_order_key(order_id), settings.ORDER_LOCK_TTL)
+
+
+def lock_ttl_left(order_id):
+    """Seconds until the order's lock expires (0 if it is free)."""
+    return max(redis_client().pttl(_order_key(order_id)), 0) / 1000

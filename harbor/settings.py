@@ -10,7 +10,7 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
-from kombu import Queue
+from kombu import Exchange, Queue
 
 env = environ.Env()
 
@@ -158,7 +158,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
-CELERY_TASK_QUEUES = [Queue("payments"), Queue("fulfillment"), Queue("notifications")]
+# Each queue on its own direct exchange and routing key: without them Celery binds every
+# queue to the default exchange/key, and a message could match all three.
+CELERY_TASK_QUEUES = [Queue(name, Exchange(name, type="direct"), routing_key=name)
+                      for name in ("payments", "fulfillment", "notifications")]
 # Anything without a route (e.g. Celery's own housekeeping) lands on a queue that a
 # worker consumes rather than on the unconsumed default "celery" queue.
 CELERY_TASK_DEFAULT_QUEUE = "fulfillment"

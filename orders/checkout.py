@@ -12,6 +12,7 @@ from functools import partial
 from django.db import transaction
 
 from catalog import stock
+from harbor import failpoints
 from orders.models import IdempotencyKey, Order, OrderEvent, OrderLine, OrderStatus
 from orders.tasks import fulfill_order
 
@@ -29,6 +30,7 @@ def fingerprint(data):
 
 
 def enqueue_fulfillment(order_id):
+    failpoints.hit("checkout.before_publish", order_id)  # committed, not yet published
     fulfill_order.delay(str(order_id))
 
 

@@ -28,13 +28,18 @@ ACTOR = "fulfill_order"
 UNFINISHED = (OrderStatus.PENDING, OrderStatus.PAID)
 
 
+def is_unfinished(order_id):
+    return Order.objects.filter(pk=order_id, status__in=UNFINISHED).exists()
+
+
 def count_attempt(order_id):
-    """Count one more run for an unfinished order. False (and the order moved to
+    """Count one more charging run (order still pending). False (and the order moved to
     needs_review) once the runs exceed the cap: a task that crashes its worker every time
-    is redelivered every time (acks_late), and this is what ends that loop."""
-    Order.objects.filter(pk=order_id, status__in=UNFINISHED).update(attempts=F("attempts") + 1)
+    is redelivered every time (acks_late), and this is what ends that loop. Runs for a
+    paid order only fan out and are not counted; reconciliation counts its own rounds."""
+    Order.objects.filter(pk=order_id, status=OrderStatus.PENDING).update(attempts=F("attempts") + 1)
     order = Order.objects.get(pk=order_id)
-    if order.status in UNFINISHED and order.attempts > settings.FULFILL_MAX_ATTEMPTS:
+    if order.status == OrderStatus.PENDING and order.attempts > settings.FULFILL_MAX_ATTEMPTS:
         give_up(order, f"fulfill_order started {order.attempts - 1} times without finishing; "
                        "stopped to avoid a crash loop. Check the worker logs, then retry.")
         return False

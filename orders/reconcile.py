@@ -23,6 +23,7 @@ from functools import partial
 from celery import signature
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from orders.fulfillment import give_up
@@ -41,7 +42,7 @@ def reconcile(limit=500):
     done = Counter()
     with transaction.atomic():
         stuck = list(
-            Order.objects.select_for_update(skip_locked=True)
+            Order.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status__in=[OrderStatus.PENDING, OrderStatus.PAID],
                     updated_at__lt=now - timedelta(seconds=settings.RECONCILE_AFTER))
             .select_related("shipment").order_by("pk")[:limit]
@@ -49,7 +50,8 @@ def reconcile(limit=500):
         for order in stuck:
             for action in _actions(order):
                 done[action] += 1
-        Order.objects.filter(pk__in=[o.pk for o in stuck]).update(updated_at=now)
+        # Bump updated_at (the next look is RECONCILE_AFTER away) and count the round.
+        Order.objects.filter(pk__in=[o.pk for o in stuck]).update(updated_at=now, attempts=F("attempts") + 1)
     if done:
         logger.warning("reconcile: %s", dict(done))
     return dict(done)

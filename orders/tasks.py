@@ -3,22 +3,26 @@ import logging
 from celery import shared_task
 
 from harbor import failpoints
-from harbor.locks import order_lock
+from harbor.locks import lock_ttl_left, order_lock
 from harbor.retry import retry_policy
 from orders import fulfillment, reconcile, shipping
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="orders.tasks.fulfill_order", **retry_policy())
-def fulfill_order(order_id):
+@shared_task(name="orders.tasks.fulfill_order", bind=True, **retry_policy())
+def fulfill_order(self, order_id):
     """Charge the order once, then fan out label and receipt. Safe to send any number of times."""
     with order_lock(order_id) as held:
         if not held:
-            # Another run is working on this order right now; it (or its redelivery, or
-            # reconciliation) finishes the job. Doing nothing here is the whole point.
-            logger.info("fulfill_order(%s): locked by another run, skipping", order_id)
-            return "locked"
+            # Another run holds the order: do nothing now. If the order is still unfinished,
+            # look again soon, backing off up to when the lock expires: its holder may have
+            # died (a killed pool child leaves its lock behind until the TTL).
+            if not fulfillment.is_unfinished(order_id):
+                return "locked"
+            countdown = min(2 ** self.request.retries, lock_ttl_left(order_id) + 1)
+            logger.info("fulfill_order(%s): locked by another run, retrying in %.1fs", order_id, countdown)
+            raise self.retry(countdown=countdown)
         if not fulfillment.count_attempt(order_id):
             return "gave up"  # past the attempt cap: moved to needs_review
         failpoints.hit("fulfill.start", order_id)

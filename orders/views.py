@@ -26,7 +26,8 @@ class Unprocessable(exceptions.APIException):
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", str, OpenApiParameter.HEADER, required=False,
+    "Idempotency-Key", {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+    OpenApiParameter.HEADER, required=False,
     description="Retry-safe key (1-255 printable ASCII). Same key and body: the same order again.",
 )
 
@@ -75,6 +76,7 @@ class OrderCreate(APIView):
                         status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
 
 
+@extend_schema(responses={200: OrderSerializer, 404: ErrorSerializer})
 class OrderDetail(generics.RetrieveAPIView):
     """One order, by its unguessable id."""
 

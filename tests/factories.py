@@ -22,3 +22,4 @@ class StockFactory(factory.django.DjangoModelFactory):
         model = Stock
 
     available = 100
+    received = factory.SelfAttribute("available")

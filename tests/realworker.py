@@ -1,6 +1,7 @@
 """A real `celery -A harbor worker` process for end-to-end tests, on the test database."""
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -20,41 +21,58 @@ def test_database_url():
     return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
 
 
-class Worker:
-    def __init__(self, log_path, env, concurrency=2, name="e2e"):
-        self.log_path = Path(log_path)
-        self.env = {**os.environ, "DATABASE_URL": test_database_url(), **env}
-        self.concurrency = concurrency
-        self.name = name
+class Process:
+    """A child process in its own session, its output in a log file."""
+
+    def __init__(self, args, env, log_path, ready_text):
+        self.args, self.env, self.log_path, self.ready_text = args, env, Path(log_path), ready_text
         self.process = None
 
     def start(self, timeout=60):
-        self.log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "harbor", "worker", "-Q", ",".join(QUEUES),
-             "--concurrency", str(self.concurrency), "--loglevel", "INFO", "--hostname", f"{self.name}@%h",
-             "--without-gossip", "--without-mingle"],
-            stdout=self.log, stderr=subprocess.STDOUT, env=self.env, cwd=settings.BASE_DIR, start_new_session=True,
-        )
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT, env=self.env,
+                                        cwd=settings.BASE_DIR, start_new_session=True)
+        log.close()
         deadline = time.monotonic() + timeout
-        while b"ready." not in self.log_path.read_bytes():
+        while self.ready_text.encode() not in self.log_path.read_bytes():
             if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"worker did not start:\n{self.tail()}")
+                raise RuntimeError(f"{self.args[:4]} did not start:\n{self.tail()}")
             time.sleep(0.1)
         return self
 
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, 9)
-                self.process.wait()
-        self.log.close()
+    @property
+    def pid(self):
+        return self.process.pid
 
-    def tail(self, lines=60):
+    def signal_group(self, sig):
+        os.killpg(self.process.pid, sig)
+
+    def stop(self, timeout=20):
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.signal_group(signal.SIGCONT)  # a stopped process cannot act on SIGTERM
+        self.process.terminate()
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.signal_group(signal.SIGKILL)
+            self.process.wait()
+
+    def kill(self):
+        """kill -9 the whole process group (main process and pool children)."""
+        self.signal_group(signal.SIGKILL)
+        self.process.wait()
+
+    def tail(self, lines=80):
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class Worker(Process):
+    def __init__(self, log_path, env, concurrency=2, name="e2e"):
+        args = [sys.executable, "-m", "celery", "-A", "harbor", "worker", "-Q", ",".join(QUEUES),
+                "--concurrency", str(concurrency), "--loglevel", "INFO", "--hostname", f"{name}@%h",
+                "--without-gossip", "--without-mingle"]
+        super().__init__(args, {**os.environ, "DATABASE_URL": test_database_url(), **env}, log_path, "ready.")
 
 
 def wait_until_idle(timeout=60):

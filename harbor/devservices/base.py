@@ -93,18 +93,19 @@ class Service:
             state = json.loads(self.state_file.read_text())
         except (OSError, ValueError):
             return False
+        previous_port = self.port
         self.pid, self.port = state["pid"], state["port"]
         if pid_alive(self.pid) and self.ready():
             logger.info("%s: reusing the server already running (pid %s, port %s)", self.name, self.pid, self.port)
             return True
-        self.pid = self.port = None
+        self.pid, self.port = None, previous_port
         return False
 
     def start(self):
         if self.pid or self.adopt():
             return self
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.port = self.port or free_port()  # a restart keeps its port
         self.prepare()
         log = open(self.dir / f"{self.name}.log", "ab")
         self.process = subprocess.Popen(

@@ -1,0 +1,61 @@
+"""Fixtures for the fault matrix: a fresh shop per test and the closing invariants."""
+
+import pytest
+from django.db.models import Sum
+
+from catalog.audit import stock_drift
+from catalog.models import Stock
+from notifications.models import Notification
+from orders.models import Order, OrderLine, Shipment
+from payments.audit import succeeded_charges_by_order
+from tests.factories import ProductFactory
+from tests.faults.stack import Stack, wait_until
+
+FINAL = {"fulfilled", "payment_failed", "needs_review", "canceled", "refunded"}
+INITIAL_STOCK = 200
+
+
+@pytest.fixture
+def product(transactional_db):
+    return ProductFactory(sku="MUG-001", unit_price=1800, stock__available=INITIAL_STOCK)
+
+
+@pytest.fixture
+def stack(product, tmp_path, smtp_sink, stripe_proxy, request):
+    stripe_proxy.clear()
+    shop = Stack(tmp_path, stripe_proxy.url, smtp_sink.url).start()
+    yield shop
+    call = getattr(request.node, "rep_call", None)
+    if call is not None and call.failed:
+        print(shop.logs())
+    shop.stop()
+    stripe_proxy.clear()
+
+
+def wait_final(order_ids, timeout=90):
+    def all_final():
+        statuses = dict(Order.objects.filter(pk__in=order_ids).values_list("pk", "status"))
+        return len(statuses) == len(order_ids) and set(statuses.values()) <= FINAL
+
+    return wait_until(all_final, timeout)
+
+
+def assert_invariants(order_ids, smtp_sink):
+    """What every fault test ends with, whatever the fault was."""
+    orders = {str(o.pk): o for o in Order.objects.filter(pk__in=order_ids)}
+    assert {oid: o.status for oid, o in orders.items() if o.status not in FINAL} == {}, "an order is not final"
+    charges = succeeded_charges_by_order()
+    for oid, order in orders.items():
+        assert charges[oid] <= 1, f"{oid} charged {charges[oid]} times"
+        if order.status == "fulfilled":
+            assert charges[oid] == 1, f"{oid} fulfilled without a charge"
+            assert Shipment.objects.filter(order=order).exclude(label="").count() == 1
+            assert Notification.objects.filter(order=order, kind="receipt", sent_at__isnull=False).count() == 1
+            assert len(smtp_sink.to(order.email, "on its way")) == 1, f"{oid}: receipt e-mails"
+        elif order.status == "payment_failed":
+            assert charges[oid] == 0
+    sold = OrderLine.objects.filter(order__status__in=["pending", "paid", "fulfilled", "needs_review"]).aggregate(
+        n=Sum("quantity"))["n"] or 0
+    assert Stock.objects.get(product__sku="MUG-001").available == INITIAL_STOCK - sold
+    assert stock_drift() == {}
+    return orders

@@ -1,0 +1,144 @@
+"""A whole Harbor shop for one fault test: real processes, test-scale timings.
+
+Its own Redis (broker and locks, so a test may stop or restart it), gunicorn, Celery
+workers and beat, all on the test database; Stripe through the fault proxy; e-mail to
+the SMTP sink. Timings keep the production rule at test scale:
+soft limit 8 s < time limit 10 s < lock TTL 12 s < visibility timeout 30 s; backoff max 4 s.
+"""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import redis
+import requests
+from celery import Celery
+from django.conf import settings
+
+from harbor.devservices.base import free_port, pid_alive
+from harbor.devservices.servers import Redis
+from tests.realworker import Process, Worker, test_database_url
+
+TIMINGS = {
+    "CELERY_TASK_SOFT_TIME_LIMIT": "8",
+    "CELERY_TASK_TIME_LIMIT": "10",
+    "ORDER_LOCK_TTL": "12",
+    "CELERY_VISIBILITY_TIMEOUT": "30",
+    "TASK_RETRY_BACKOFF": "1",
+    "TASK_RETRY_BACKOFF_MAX": "4",
+    "STRIPE_TIMEOUT": "3",
+    "RECONCILE_AFTER": "4",
+    "FULFILL_MAX_ATTEMPTS": "5",
+}
+
+
+class Stack:
+    def __init__(self, root, stripe_url, email_url, **env):
+        self.root = Path(root)
+        self.redis = Redis(self.root, durable=False)
+        self.stripe_url, self.email_url, self.extra_env = stripe_url, email_url, env
+        self.processes = []
+        self.web_url = None
+
+    def start(self):
+        self.redis.start()
+        return self
+
+    @property
+    def env(self):
+        return {
+            **os.environ, **TIMINGS,
+            "DATABASE_URL": test_database_url(),
+            "REDIS_URL": self.redis.url(),
+            "CELERY_BROKER_URL": self.redis.url(),
+            "STRIPE_API_BASE": self.stripe_url,
+            "EMAIL_URL": self.email_url,
+            "HARBOR_FAILPOINTS": "1",
+            "HARBOR_VAR_DIR": str(settings.VAR_DIR),
+            **self.extra_env,
+        }
+
+    def _log(self, name):
+        return self.root / f"{name}-{len(self.processes)}.log"
+
+    def worker(self, name="w1", concurrency=2):
+        worker = Worker(self._log(name), self.env, concurrency=concurrency, name=name).start()
+        self.processes.append(worker)
+        return worker
+
+    def beat(self, name="beat", reconcile_interval=2):
+        from django.core.management import call_command
+
+        call_command("setup_periodic_tasks", reconcile_interval=reconcile_interval, stdout=open(os.devnull, "w"))
+        args = [sys.executable, "-m", "celery", "-A", "harbor", "beat", "-S", "django", "--loglevel", "INFO",
+                "--pidfile=", "--max-interval", "1"]
+        beat = Process(args, self.env, self._log(name), "beat: Starting").start()
+        self.processes.append(beat)
+        return beat
+
+    def web(self):
+        port = free_port()
+        args = [sys.executable, "-m", "gunicorn", "harbor.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+                "--threads", "4", "--timeout", "20"]
+        web = Process(args, self.env, self._log("web"), "Booting worker").start()
+        self.processes.append(web)
+        self.web_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(self.web_url + "/api/products/", timeout=2)
+                break
+            except requests.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        return web
+
+    def place(self, email, payment_method="pm_card_visa", sku="MUG-001", quantity=1, timeout=15):
+        body = {"email": email, "lines": [{"sku": sku, "quantity": quantity}], "payment_method": payment_method,
+                "shipping_address": {"name": "Fault Test", "line1": "1 Dock Road", "city": "Portsmouth",
+                                     "postal_code": "PO1", "country": "GB"}}
+        response = requests.post(self.web_url + "/api/orders/", json=body, timeout=timeout)
+        assert response.status_code == 202, response.text
+        return response.json()["id"]
+
+    def send(self, task, order_id, times=1):
+        """Publish a task straight to the broker, as a duplicate delivery would."""
+        app = Celery(broker=self.redis.url())
+        app.conf.task_routes = settings.CELERY_TASK_ROUTES
+        for _ in range(times):
+            app.send_task(task, args=[order_id])
+        app.close()
+
+    @property
+    def redis_client(self):
+        return redis.Redis.from_url(self.redis.url())
+
+    def restart_redis(self, down_for=0.0):
+        self.redis.stop()
+        time.sleep(down_for)
+        self.redis.start()
+
+    def stop(self):
+        for process in reversed(self.processes):
+            process.stop()
+        self.redis.stop()
+
+    def logs(self):
+        return "\n\n".join(f"--- {p.log_path.name} ---\n{p.tail(40)}" for p in self.processes)
+
+
+def wait_until(check, timeout, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            return result
+        time.sleep(interval)
+    return result
+
+
+def pool_children(worker_pid):
+    import psutil
+
+    return [child.pid for child in psutil.Process(worker_pid).children() if pid_alive(child.pid)]

@@ -1,0 +1,133 @@
+"""Fault matrix: the broker, Redis and PostgreSQL failing under a running shop."""
+
+import pickle
+import time
+import uuid
+
+import requests
+from django.db import connection
+from kombu import Connection, Exchange, Queue
+
+from harbor import failpoints
+from orders.models import Order
+from tests.faults.conftest import assert_invariants, wait_final
+from tests.faults.stack import wait_until
+
+
+def test_redis_restarted_mid_run_loses_no_order(stack, smtp_sink):
+    stack.web(), stack.beat()
+    stack.worker(concurrency=3)
+    order_ids = [stack.place(f"redis-restart-{i}@example.com") for i in range(8)]
+
+    stack.restart_redis(down_for=1)  # queued messages, unacked messages and locks are all gone
+    order_ids += [stack.place(f"redis-after-{i}@example.com") for i in range(4)]
+
+    assert wait_final(order_ids, timeout=120), stack.logs()
+    orders = assert_invariants(order_ids, smtp_sink)
+    assert {o.status for o in orders.values()} == {"fulfilled"}
+
+
+def test_the_workers_database_connection_killed_mid_task(stack, smtp_sink):
+    stack.web(), stack.worker()
+    failpoints.arm(stack.redis_client, "charge.before_confirm", "any", "sleep:2", times=1)
+    order_id = stack.place("pg-kill@example.com")
+    assert wait_until(lambda: failpoints.hits(stack.redis_client, "charge.before_confirm", "any"), 30)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        assert cursor.fetchone()[0] >= 1
+
+    assert wait_final([order_id]), stack.logs()
+    assert assert_invariants([order_id], smtp_sink)[order_id].status == "fulfilled"
+
+
+def test_checkout_with_the_broker_down_is_accepted_and_fulfilled_once_it_is_back(stack, smtp_sink):
+    stack.web(), stack.worker(), stack.beat()
+    stack.redis.stop()
+
+    started = time.monotonic()
+    order_id = stack.place("broker-down@example.com")
+    answered_in = time.monotonic() - started
+    assert Order.objects.get(pk=order_id).status == "pending"
+    health = requests.get(stack.web_url + "/healthz", timeout=10)
+    assert health.status_code == 503 and health.json()["broker"] == "down"
+
+    stack.redis.start()  # same port; nobody acts: beat's reconciliation re-enqueues the order
+
+    assert wait_final([order_id], timeout=90), stack.logs()
+    assert assert_invariants([order_id], smtp_sink)[order_id].status == "fulfilled"
+    assert answered_in < 10
+
+
+def test_web_process_dying_between_commit_and_publish_loses_nothing(stack, smtp_sink):
+    stack.web(), stack.worker(), stack.beat()
+    failpoints.arm(stack.redis_client, "checkout.before_publish", "any", "kill", times=1)
+    body = {"email": "web-dies@example.com", "lines": [{"sku": "MUG-001", "quantity": 1}],
+            "payment_method": "pm_card_visa", "shipping_address": {"name": "A", "line1": "1 Road", "city": "C",
+                                                                  "postal_code": "P", "country": "GB"}}
+
+    try:
+        requests.post(stack.web_url + "/api/orders/", json=body, timeout=15)
+    except requests.ConnectionError:
+        pass  # the gunicorn worker died after commit: the shopper saw an error
+    [order] = wait_until(lambda: list(Order.objects.filter(email="web-dies@example.com")), 10)
+
+    assert wait_final([str(order.pk)], timeout=90), stack.logs()
+    assert assert_invariants([str(order.pk)], smtp_sink)[str(order.pk)].status == "fulfilled"
+
+
+class Exploit:
+    """Unpickling this would create a file: proof of code execution."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_a_pickle_message_is_refused_and_nothing_runs(stack, tmp_path, product):
+    from orders.models import Order as OrderModel
+
+    worker = stack.worker()
+    order = OrderModel.objects.create(email="pickle@example.com", shipping_address={}, payment_method="pm_card_visa",
+                                      total=1800, currency="usd")  # pending, never enqueued
+    marker = tmp_path / "executed"
+    task_id = str(uuid.uuid4())
+    with Connection(stack.redis.url()) as conn:
+        conn.Producer(serializer="pickle").publish(
+            ([str(order.pk), Exploit(str(marker))], {}, {"callbacks": None, "errbacks": None, "chain": None,
+                                                          "chord": None}),
+            exchange=Exchange("payments", "direct"), routing_key="payments", declare=[Queue("payments")],
+            headers={"lang": "py", "task": "orders.tasks.fulfill_order", "id": task_id, "root_id": task_id,
+                     "parent_id": None, "group": None, "retries": 0, "argsrepr": "", "kwargsrepr": ""},
+        )
+
+    assert wait_until(lambda: b"ContentDisallowed" in worker.log_path.read_bytes()
+                      or b"untrusted content" in worker.log_path.read_bytes(), 30), worker.tail()
+    assert wait_until(lambda: stack.redis_client.llen("payments") == 0, 10)  # consumed and dropped
+    time.sleep(1)
+    assert not marker.exists()
+    order.refresh_from_db()
+    assert order.status == "pending" and not hasattr(order, "payment")
+
+
+def test_two_beat_processes_at_once_fulfil_each_stuck_order_once(stack, smtp_sink):
+    from orders.checkout import place_order
+    from catalog.models import Product
+
+    stack.worker(concurrency=3)
+    mug = Product.objects.get(sku="MUG-001")
+    address = {"name": "A", "line1": "1 Road", "line2": "", "city": "C", "postal_code": "P", "country": "GB"}
+    # Orders whose fulfill_order message never reached this shop's broker: stuck pending.
+    order_ids = [str(place_order(email=f"stuck-{i}@example.com", lines=[{"product": mug, "quantity": 1}],
+                                 payment_method="pm_card_visa", shipping_address=address)[0].pk) for i in range(6)]
+    Order.objects.filter(pk__in=order_ids).update(updated_at=Order.objects.get(pk=order_ids[0]).created_at)
+
+    stack.beat("beat1", reconcile_interval=1), stack.beat("beat2", reconcile_interval=1)
+
+    assert wait_final(order_ids, timeout=90), stack.logs()
+    orders = assert_invariants(order_ids, smtp_sink)
+    assert {o.status for o in orders.values()} == {"fulfilled"}
+    assert all(o.events.filter(to_status="paid").count() == 1 for o in orders.values())

@@ -1,0 +1,308 @@
+"""Bad input never breaks the API: no 500, always JSON, nothing written unless 202.
+
+Two generators throw input at the API:
+
+* hypothesis, at POST /api/orders/: arbitrary JSON, mutations of a valid checkout body and
+  raw bytes, sent with arbitrary Idempotency-Key and Content-Type headers. Each example runs
+  in a savepoint that is rolled back afterwards, so every example starts from the same catalog.
+* schemathesis, at every operation of /api/schema/ (loaded from the WSGI app): valid and
+  invalid requests derived from the schema; each answer must be documented and conform.
+"""
+
+import copy
+import json
+import string
+
+import pytest
+import schemathesis
+from django.core.management import call_command
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from catalog.demo import DEMO_PRODUCTS
+from catalog.models import Product, Stock
+from harbor.wsgi import application
+from notifications.models import Notification
+from orders import checkout
+from orders.models import IdempotencyKey, Order, OrderEvent, OrderLine, Shipment
+from payments.models import Payment
+from tests.factories import ProductFactory
+
+ERROR_STATUSES = {400, 409, 413, 415, 422}
+USED_KEY = "used-key-1"  # claimed by an order placed in the `shop` fixture
+
+ADDRESS = {"name": "Ada Lovelace", "line1": "12 Dock Road", "city": "Portsmouth",
+           "postal_code": "PO1 3AX", "country": "GB"}
+REPLAYED_BODY = {"email": "first@example.com", "lines": [{"sku": "MUG-001", "quantity": 1}],
+                 "payment_method": "pm_card_visa", "shipping_address": ADDRESS}
+
+
+@pytest.fixture
+def shop(db):
+    """A small catalog (plenty, scarce, inactive, another currency) and one order already
+    placed with USED_KEY, so generated requests can hit replays and reused keys."""
+    ProductFactory(sku="MUG-001", unit_price=1800, stock__available=50)
+    ProductFactory(sku="TEE-001", unit_price=2600, stock__available=3)
+    ProductFactory(sku="OLD-1", active=False, stock__available=10)
+    ProductFactory(sku="EUR-1", currency="eur", stock__available=10)
+    mug = Product.objects.get(sku="MUG-001")
+    order, _ = checkout.place_order(
+        email="first@example.com", lines=[{"product": mug, "quantity": 1}], payment_method="pm_card_visa",
+        shipping_address=ADDRESS, idempotency_key=USED_KEY, request_hash=checkout.fingerprint(REPLAYED_BODY),
+    )
+    return order
+
+
+# --- What the database holds -------------------------------------------------------------
+
+COUNTED = [Order, OrderLine, OrderEvent, IdempotencyKey, Payment, Shipment, Notification, Product]
+
+
+def snapshot():
+    """Row counts of everything checkout could write, plus every stock level."""
+    counts = {model.__name__: model.objects.count() for model in COUNTED}
+    return counts, dict(Stock.objects.values_list("product__sku", "available"))
+
+
+# --- Strategies ----------------------------------------------------------------------------
+
+# Any code point, including NUL and lone surrogates (hypothesis leaves surrogates out by default).
+any_char = st.characters(exclude_categories=[])
+nasty_strings = st.sampled_from([
+    "", " ", "\x00", "a\x00b", "\ud800", "\udfff", "x\ud83d", "\ufeff", "\u202e", "😀" * 3, "Ω≈ç√",
+    "\n", "\r\n", "null", "0", "-1", "1e309", "NaN", "pm_", "MUG-001\x00", "mug-001", " MUG-001 ",
+    "<script>", "' OR 1=1 --", "%s%s%n", "../../etc/passwd", "x" * 70_000,
+])
+texts = st.text(any_char, max_size=30) | nasty_strings
+json_scalars = (
+    st.none() | st.booleans() | st.integers() | st.floats() | texts
+    | st.sampled_from([0, -1, 2**31, 2**63, 10**40, -(10**40), 1e308, -0.0, 0.5])
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: st.lists(children, max_size=6) | st.dictionaries(texts, children, max_size=6),
+    max_leaves=25,
+)
+
+skus = st.sampled_from(["MUG-001", "TEE-001", "OLD-1", "EUR-1", "NOPE"]) | texts
+quantities = (
+    st.integers(min_value=1, max_value=60)
+    | st.sampled_from([0, -1, 101, 2**31, 2**63, 10**4000, 1.0, 2.5, -0.0, 1e308, float("nan"), float("inf"),
+                       "1", "1.0", "two", "", True, None, [], {}])
+    | st.integers() | st.floats()
+)
+lines = st.fixed_dictionaries({"sku": skus, "quantity": quantities})
+
+
+@st.composite
+def valid_bodies(draw):
+    """A checkout body that is valid (answered 202 or, when stock runs short, 409)."""
+    chosen = draw(st.lists(st.sampled_from(["MUG-001", "TEE-001"]), min_size=1, max_size=2, unique=True))
+    body = {
+        "email": draw(st.sampled_from(["shopper@example.com", "A.B+tag@Example.ORG"])),
+        "lines": [{"sku": sku, "quantity": draw(st.integers(1, 60))} for sku in chosen],
+        "payment_method": draw(st.sampled_from(["pm_card_visa", "pm_card_chargeDeclined"])),
+        "shipping_address": dict(ADDRESS, country=draw(st.sampled_from(["GB", "us", "De"]))),
+    }
+    if draw(st.booleans()):
+        body["shipping_address"]["line2"] = draw(st.sampled_from(["", "Flat 2", "Ĉambro 3"]))
+    return body
+
+
+# Where a mutation may land: every field of the body, down to one line's fields.
+PATHS = [("email",), ("lines",), ("lines", 0), ("lines", 0, "sku"), ("lines", 0, "quantity"), ("lines", 1),
+         ("payment_method",), ("shipping_address",)] + [("shipping_address", f) for f in [*ADDRESS, "line2"]]
+replacements = json_values | quantities | st.lists(lines, max_size=55) | st.just(REPLAYED_BODY["lines"])
+mutations = st.one_of(
+    st.tuples(st.just("set"), st.sampled_from(PATHS), replacements),
+    st.tuples(st.just("delete"), st.sampled_from(PATHS), st.none()),
+    st.tuples(st.just("extra"), st.sampled_from([(), ("shipping_address",), ("lines", 0)]),
+              st.tuples(texts, json_values)),
+)
+
+
+def mutate(body, changes):
+    body = copy.deepcopy(body)
+    for kind, path, value in changes:
+        parent = body
+        try:
+            for step in path[:-1] if kind != "extra" else path:
+                parent = parent[step]
+            if kind == "extra" and isinstance(parent, dict):
+                parent[value[0]] = value[1]
+            elif kind == "set":
+                parent[path[-1]] = value
+            elif kind == "delete":
+                del parent[path[-1]]
+        except (KeyError, IndexError, TypeError):
+            pass  # the path no longer exists after an earlier change
+    return body
+
+
+mutated_bodies = st.builds(mutate, valid_bodies(), st.lists(mutations, max_size=4))
+
+
+def encode(value, how):
+    """The JSON bytes a client might send: escaped, raw UTF-8 (surrogates become invalid
+    bytes), or UTF-16; NaN/Infinity come out as the non-standard tokens."""
+    if how == "escaped":
+        return json.dumps(value).encode()
+    if how == "utf-8":
+        return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
+    return json.dumps(value, ensure_ascii=False).encode("utf-16", "surrogatepass")
+
+
+encodings = st.sampled_from(["escaped", "escaped", "utf-8", "utf-16"])
+json_bodies = st.builds(encode, json_values, encodings)
+checkout_bodies = st.builds(encode, mutated_bodies, encodings)
+raw_bodies = st.binary(max_size=200) | st.sampled_from([
+    b"", b"{", b"[" * 5000, b'{"a":' * 3000, b"\xff\xfe\x00", b'{"email": 1e999999}', b"1" * 5000,
+    # more digits than Python converts by default (4300)
+    b'{"email": "a@example.com", "lines": [{"sku": "MUG-001", "quantity": ' + b"9" * 5000 + b"}]}",
+])
+
+printable_ascii = st.text(st.sampled_from(string.printable[:95]), min_size=1, max_size=300)
+idempotency_keys = st.one_of(
+    st.none(), st.just(""), st.just(USED_KEY), st.just("k" * 255), st.just("k" * 256), st.just(" "),
+    printable_ascii, st.text(any_char, max_size=40),
+    st.text(max_size=1000),
+)
+charsets = st.sampled_from(["utf-8", "UTF-8", "latin-1", "ascii", "utf-16", "utf-32", "cp1252", "rot13",
+                            "rot_13", "base64", "hex", "zlib", "bz2", "uu", "quopri", "idna", "punycode",
+                            "undefined", "unicode_escape", "raw_unicode_escape", "nope", ""])
+content_types = st.one_of(
+    st.just("application/json"),
+    st.sampled_from(["", "APPLICATION/JSON", "application/json;", "application/json; charset", "text/plain",
+                     "application/x-www-form-urlencoded", "multipart/form-data", "multipart/form-data; boundary=x",
+                     "application/vnd.api+json", "application/*", "*/*", "application/json/x", "application",
+                     "application/json; charset*=utf-8''%E2%82%AC", "application/json; charset=\"utf-8\""]),
+    st.builds("application/json; charset={}".format, charsets),
+    st.text(max_size=60),
+)
+
+
+def as_wsgi(value):
+    """A header value as a WSGI server hands it to Django: the bytes, decoded as latin-1."""
+    return value.encode("utf-8", "surrogatepass").decode("latin-1")
+
+
+# --- The property ----------------------------------------------------------------------------
+
+def assert_answer_is_sane(api, body, key, content_type):
+    """POST once inside a savepoint (rolled back afterwards) and check the answer against
+    what the database holds before and after."""
+    headers = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": as_wsgi(key)}
+    with transaction.atomic():
+        counts, stock = snapshot()
+        orders = set(Order.objects.values_list("id", flat=True))
+        response = api.generic("POST", "/api/orders/", body, content_type=as_wsgi(content_type), **headers)
+        counts_after, stock_after = snapshot()
+        new_orders = set(Order.objects.values_list("id", flat=True)) - orders
+        transaction.set_rollback(True)
+
+    assert response.status_code in ERROR_STATUSES | {200, 202}, (response.status_code, response.content[:500])
+    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
+    answer = json.loads(response.content)
+
+    if response.status_code == 202:
+        assert len(new_orders) == 1 and counts_after["Order"] == counts["Order"] + 1
+        assert answer["id"] == str(new_orders.pop()) and answer["status"] == "pending"
+        assert response["Location"] == f"/api/orders/{answer['id']}/"
+        assert counts_after["OrderLine"] == counts["OrderLine"] + len(answer["lines"]) > counts["OrderLine"]
+        assert counts_after["OrderEvent"] == counts["OrderEvent"] + 1
+        assert counts_after["IdempotencyKey"] == counts["IdempotencyKey"] + (1 if key else 0)
+        for line in answer["lines"]:
+            stock[line["sku"]] -= line["quantity"]
+        assert stock_after == stock
+        return response
+
+    assert (counts_after, stock_after) == (counts, stock), f"{response.status_code} wrote rows"
+    if response.status_code == 200:  # a replay of the order placed with USED_KEY
+        assert key == USED_KEY and response["Idempotent-Replayed"] == "true"
+    elif response.status_code == 400:
+        assert isinstance(answer["errors"], dict) and answer["errors"]
+    else:
+        assert isinstance(answer["code"], str) and answer["code"]
+    return response
+
+
+HYPOTHESIS = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def test_mutated_checkout_bodies_never_500_and_write_nothing_unless_202(api, shop):
+    seen = set()
+
+    @settings(max_examples=250, **HYPOTHESIS)
+    @given(body=checkout_bodies, key=st.none() | st.just(USED_KEY) | idempotency_keys,
+           content_type=st.just("application/json") | content_types)
+    def post_mutated_body(body, key, content_type):
+        seen.add(assert_answer_is_sane(api, body, key, content_type).status_code)
+
+    post_mutated_body()
+    # Not vacuous: the generated requests reach orders placed, stock short, bad input,
+    # a reused key and a refused media type.
+    assert seen >= {202, 400, 409, 415, 422}, seen
+
+
+def test_arbitrary_bodies_and_headers_never_500_and_write_nothing_unless_202(api, shop):
+    seen = set()
+
+    @settings(max_examples=150, **HYPOTHESIS)
+    @given(body=json_bodies | raw_bodies, key=idempotency_keys, content_type=content_types)
+    def post_anything(body, key, content_type):
+        seen.add(assert_answer_is_sane(api, body, key, content_type).status_code)
+
+    post_anything()
+    assert seen >= {400, 415}, seen
+
+
+def test_replayed_key_and_oversized_body_write_nothing(api, shop):
+    """The two answers the generators above reach only by luck, checked by the same property."""
+    replay = assert_answer_is_sane(api, json.dumps(REPLAYED_BODY).encode(), USED_KEY, "application/json")
+    assert replay.status_code == 200 and replay.json()["id"] == str(shop.id)
+    huge = dict(REPLAYED_BODY, email="x" * 70_000)
+    assert assert_answer_is_sane(api, json.dumps(huge).encode(), None, "application/json").status_code == 413
+
+
+# --- schemathesis: every operation of the published schema -------------------------------
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+SEEDED_SKUS = [sku for sku, *_ in DEMO_PRODUCTS]
+
+
+@schema.hook
+def map_case(context, case):
+    """Positive checkout bodies name SKUs of the seeded catalog (which the schema cannot
+    know), so valid orders do get placed; negative cases are left as generated."""
+    positive = case.meta is not None and case.meta.generation.mode == schemathesis.GenerationMode.POSITIVE
+    if positive and context.operation.label == "POST /api/orders/" and isinstance(case.body, dict):
+        for i, line in enumerate(case.body.get("lines") or []):
+            if isinstance(line, dict):
+                line["sku"] = SEEDED_SKUS[i % len(SEEDED_SKUS)]
+    return case
+
+
+@pytest.fixture
+def seeded_shop(transactional_db, broker):
+    """The demo catalog, committed (the WSGI app runs outside the test's transaction)."""
+    call_command("seed_catalog", verbosity=0)
+
+
+@schema.parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_operation_answers_as_documented(case, seeded_shop):
+    """Every default check (no 5xx, documented status codes, conforming bodies and headers,
+    schema-invalid input rejected, 405 for other methods, ...) except positive data
+    acceptance: a schema-valid body may rightly be refused, for an unknown SKU, stock, a
+    blank or whitespace-only string, which the schema cannot express."""
+    before = snapshot()
+    response = case.call_and_validate(excluded_checks=[schemathesis.checks.positive_data_acceptance])
+    pdf = case.method.upper() == "GET" and case.path.endswith(".pdf") and response.status_code == 200
+    assert response.headers["content-type"][0].startswith("application/pdf" if pdf else "application/json")
+    if case.method.upper() == "POST":
+        (counts, stock), (counts_after, stock_after) = before, snapshot()
+        if response.status_code == 202:
+            assert counts_after["Order"] == counts["Order"] + 1
+        else:
+            assert (counts_after, stock_after) == (counts, stock), f"{response.status_code} wrote rows"

@@ -1,0 +1,88 @@
+"""orders.reconcile: stuck orders are pushed on; fresh and finished ones are left alone."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from catalog.audit import stock_drift
+from catalog.models import Stock
+from notifications.models import Notification
+from orders.models import Order, OrderEvent, OrderLine, Shipment
+from orders.reconcile import reconcile
+from tests.conftest import queued_tasks
+from tests.factories import ProductFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def make_order(status="pending", age_seconds=600, attempts=0):
+    order = Order.objects.create(email="stuck@example.com", shipping_address={}, payment_method="pm_card_visa",
+                                 total=1800, currency="usd", status=status, attempts=attempts)
+    Order.objects.filter(pk=order.pk).update(updated_at=timezone.now() - timedelta(seconds=age_seconds))
+    return order
+
+
+def test_a_stuck_pending_order_is_sent_to_fulfill_order_again(broker):
+    order = make_order()
+
+    assert reconcile() == {"fulfill_order": 1}
+
+    assert queued_tasks(broker, "payments") == [("orders.tasks.fulfill_order", [str(order.pk)])]
+
+
+def test_a_fresh_order_is_left_alone_and_a_second_run_does_not_repeat(broker):
+    make_order(age_seconds=5)
+    make_order()
+
+    assert reconcile() == {"fulfill_order": 1}
+    assert reconcile() == {}  # the first run bumped updated_at: it waits another RECONCILE_AFTER
+    assert len(queued_tasks(broker, "payments")) == 1
+
+
+def test_a_paid_order_gets_only_its_missing_fan_out_task(broker):
+    labelled = make_order(status="paid")
+    Shipment.objects.create(order=labelled, tracking_number="HB1", label="labels/x.pdf")
+    receipted = make_order(status="paid")
+    Notification.objects.create(order=receipted, kind="receipt", to="a@b.c", sent_at=timezone.now())
+
+    assert reconcile() == {"send_receipt": 1, "create_label": 1}
+
+    assert queued_tasks(broker, "notifications") == [("notifications.tasks.send_receipt", [str(labelled.pk)])]
+    assert queued_tasks(broker, "fulfillment") == [("orders.tasks.create_label", [str(receipted.pk)])]
+
+
+def test_past_the_attempt_cap_the_order_goes_to_review_with_a_reason(broker, settings):
+    order = make_order(attempts=settings.FULFILL_MAX_ATTEMPTS)
+
+    assert reconcile() == {"needs_review": 1}
+
+    order.refresh_from_db()
+    assert order.status == "needs_review"
+    assert "gave up" in OrderEvent.objects.get(order=order).message
+    assert queued_tasks(broker, "payments") == []
+
+
+def test_setup_periodic_tasks_is_idempotent_and_configurable():
+    call_command("setup_periodic_tasks")
+    call_command("setup_periodic_tasks", reconcile_interval=60)
+
+    tasks = {t.task: t for t in PeriodicTask.objects.all()}
+    assert set(tasks) == {"orders.tasks.reconcile_stuck_orders", "celery.backend_cleanup", "catalog.tasks.audit_stock"}
+    assert tasks["orders.tasks.reconcile_stuck_orders"].interval.every == 60
+    assert tasks["catalog.tasks.audit_stock"].crontab.hour == "3"
+
+
+def test_stock_audit_reports_drift_without_fixing_it():
+    product = ProductFactory(sku="AUD-1", stock__available=10)
+    order = make_order(status="fulfilled")
+    OrderLine.objects.create(order=order, product=product, sku="AUD-1", quantity=3, unit_price=100)
+    Stock.objects.filter(product=product).update(available=7)
+    assert stock_drift() == {}
+
+    Stock.objects.filter(product=product).update(available=9)  # someone edited stock by hand
+
+    assert stock_drift() == {"AUD-1": {"available": 9, "expected": 7, "drift": 2}}
+    assert Stock.objects.get(product=product).available == 9  # reported, not "fixed"
