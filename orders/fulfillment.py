@@ -9,7 +9,6 @@ label and the receipt are once per order (unique rows), and the status moves onc
 """
 
 import logging
-from functools import partial
 
 from celery import group, signature
 from django.conf import settings
@@ -70,7 +69,7 @@ def apply_payment(order, result):
             if transition(order.id, OrderStatus.PENDING, OrderStatus.PAYMENT_FAILED, message=result.message,
                           actor=ACTOR):
                 stock.release({line.product_id: line.quantity for line in order.lines.all()})
-                transaction.on_commit(partial(_send, "notifications.tasks.send_payment_failed", order.id))
+                transaction.on_commit(lambda: _send("notifications.tasks.send_payment_failed", order.id))
     elif result.status == Payment.Status.REQUIRES_ACTION:
         transition(order.id, OrderStatus.PENDING, OrderStatus.NEEDS_REVIEW, message=result.message, actor=ACTOR)
 

@@ -18,7 +18,6 @@ bumped, so two beat processes (or two runs) split the stuck orders instead of do
 import logging
 from collections import Counter
 from datetime import timedelta
-from functools import partial
 
 from celery import signature
 from django.conf import settings
@@ -33,8 +32,8 @@ logger = logging.getLogger(__name__)
 ACTOR = "reconcile_stuck_orders"
 
 
-def _enqueue(task, order_id):
-    signature(task, args=[str(order_id)]).apply_async()
+def _enqueue_on_commit(task, order_id):
+    transaction.on_commit(lambda: signature(task, args=[str(order_id)]).apply_async(), robust=True)
 
 
 def reconcile(limit=500):
@@ -62,7 +61,7 @@ def _actions(order):
         give_up(order, f"Reconciliation gave up: {order.attempts} fulfillment attempts without finishing.", ACTOR)
         return ["needs_review"]
     if order.status == OrderStatus.PENDING:
-        transaction.on_commit(partial(_enqueue, "orders.tasks.fulfill_order", order.id), robust=True)
+        _enqueue_on_commit("orders.tasks.fulfill_order", order.id)
         return ["fulfill_order"]
     missing = []
     if not (hasattr(order, "shipment") and order.shipment.label):
@@ -72,5 +71,5 @@ def _actions(order):
     # Both effects present but the order not completed (a crash between): a fan-out task
     # re-run completes it without repeating its effect.
     for task in missing or ["orders.tasks.create_label"]:
-        transaction.on_commit(partial(_enqueue, task, order.id), robust=True)
+        _enqueue_on_commit(task, order.id)
     return [task.rsplit(".", 1)[1] for task in missing] or ["complete"]

@@ -88,3 +88,18 @@ def test_products_list_shows_active_products_with_availability(api, product):
     assert response.status_code == 200
     assert response.json() == [{"sku": "MUG-001", "name": product.name, "unit_price": 1800, "currency": "usd",
                                 "available": 50}]
+
+
+def test_checkout_with_the_broker_unreachable_still_answers_202_and_keeps_the_order(api, product, checkout_body,
+                                                                                    monkeypatch):
+    from harbor.celery import app
+    from harbor.devservices.base import free_port
+
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    monkeypatch.setattr(app.conf, "broker_url", f"redis://127.0.0.1:{free_port()}/0")
+    monkeypatch.setattr(app, "_pool", None)  # drop pooled connections to the real broker
+
+    response = api.post("/api/orders/", checkout_body(), format="json")
+
+    assert response.status_code == 202
+    assert Order.objects.get().status == "pending"  # reconciliation will enqueue it later
