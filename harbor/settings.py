@@ -168,6 +168,7 @@ CELERY_TASK_DEFAULT_QUEUE = "fulfillment"
 CELERY_TASK_ROUTES = {
     "orders.tasks.fulfill_order": {"queue": "payments"},
     "orders.tasks.create_label": {"queue": "fulfillment"},
+    "payments.tasks.refund_order": {"queue": "payments"},
     "notifications.tasks.*": {"queue": "notifications"},
 }
 CELERY_TASK_ACKS_LATE = True  # a task is acknowledged when done, so a crash redelivers it

@@ -18,3 +18,8 @@ def send_receipt(order_id):
 @shared_task(name="notifications.tasks.send_payment_failed", **retry_policy())
 def send_payment_failed(order_id):
     emails.send(order_id, Notification.Kind.PAYMENT_FAILED)
+
+
+@shared_task(name="notifications.tasks.send_refund", **retry_policy())
+def send_refund(order_id):
+    emails.send(order_id, Notification.Kind.REFUND)

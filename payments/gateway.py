@@ -65,3 +65,12 @@ def retrieve_intent(intent_id):
 
 def cancel_intent(intent_id):
     return client().v1.payment_intents.cancel(intent_id)
+
+
+def refunds_for_intent(intent_id):
+    return list(client().v1.refunds.list(params={"payment_intent": intent_id, "limit": 10}).data)
+
+
+def create_refund(order_id, intent_id):
+    return client().v1.refunds.create(params={"payment_intent": intent_id, "metadata": {"order_id": str(order_id)}},
+                                      options=_key(order_id, "refund"))

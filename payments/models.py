@@ -22,6 +22,8 @@ class Payment(models.Model):
     customer_id = models.CharField(max_length=255, blank=True)
     payment_method_id = models.CharField(max_length=255, blank=True, help_text="As attached to the customer.")
     payment_intent_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    refund_id = models.CharField(max_length=255, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

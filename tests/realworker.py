@@ -75,9 +75,9 @@ class Worker(Process):
         super().__init__(args, {**os.environ, "DATABASE_URL": test_database_url(), **env}, log_path, "ready.")
 
 
-def wait_until_idle(timeout=60):
+def wait_until_idle(timeout=60, broker_url=None):
     """Until no message waits in a queue and none is held unacknowledged by a worker."""
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client = redis.Redis.from_url(broker_url or settings.CELERY_BROKER_URL)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not any(client.llen(q) for q in QUEUES) and not client.hlen("unacked"):

@@ -6,6 +6,7 @@ from notifications.models import Notification
 from orders.models import Shipment
 from payments.models import Payment
 from tests.faults.conftest import assert_invariants, wait_final
+from tests.realworker import wait_until_idle
 
 CONFIRM = r"/v1/payment_intents/[^/]+/confirm$"
 CREATE_INTENT = r"/v1/payment_intents$"
@@ -42,10 +43,8 @@ def test_duplicate_deliveries_of_every_task_have_single_effects(stack, smtp_sink
         stack.send("orders.tasks.create_label", order_id, times=3)
         stack.send("notifications.tasks.send_receipt", order_id, times=3)
         stack.send("orders.tasks.fulfill_order", order_id, times=2)
-    from tests.realworker import wait_until_idle  # noqa: F401  (idle is checked on this stack's broker below)
-    import time
+    assert wait_until_idle(broker_url=stack.redis.url()), stack.logs()
 
-    time.sleep(3)
     orders = assert_invariants(order_ids, smtp_sink)
     assert {o.status for o in orders.values()} == {"fulfilled"}
     assert Shipment.objects.filter(order_id__in=order_ids).count() == 4

@@ -1,0 +1,53 @@
+"""Refund an order exactly once: Stripe refund, restock, order → refunded, e-mail.
+
+The Payment row is locked (SELECT ... FOR UPDATE) while the refund is created and its id
+saved, so a concurrent duplicate waits and then finds it. A run that crashed after Stripe
+refunded but before the commit is caught by asking Stripe for the intent's refunds first.
+"""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from catalog import stock
+from orders.models import Order, OrderStatus
+from orders.state import transition
+from payments import gateway
+from payments.models import Payment
+
+logger = logging.getLogger(__name__)
+REFUNDABLE = (OrderStatus.PAID, OrderStatus.FULFILLED)
+
+
+class NotRefundable(Exception):
+    pass
+
+
+def refund(order_id, actor="refund_order"):
+    """Returns True if this call refunded the order, False if it was refunded already."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status == OrderStatus.REFUNDED:
+            return False
+        if order.status not in REFUNDABLE:
+            raise NotRefundable(f"order {order_id} is {order.status}; only paid or fulfilled orders are refunded")
+        payment = Payment.objects.select_for_update().get(order=order)
+        if not payment.refund_id:
+            existing = [r for r in gateway.refunds_for_intent(payment.payment_intent_id) if r.status != "failed"]
+            created = existing[0] if existing else gateway.create_refund(order.id, payment.payment_intent_id)
+            payment.refund_id = created.id
+        payment.status, payment.refunded_at = Payment.Status.REFUNDED, timezone.now()
+        payment.save(update_fields=["refund_id", "status", "refunded_at"])
+        transition(order.id, order.status, OrderStatus.REFUNDED, actor=actor,
+                   message=f"Refunded {payment.amount} {payment.currency} ({payment.refund_id}).")
+        stock.release({line.product_id: line.quantity for line in order.lines.all()})
+        transaction.on_commit(lambda: _send_refund_email(order.id))
+    logger.info("order %s refunded (%s)", order_id, payment.refund_id)
+    return True
+
+
+def _send_refund_email(order_id):
+    from celery import signature
+
+    signature("notifications.tasks.send_refund", args=[str(order_id)]).apply_async()
