@@ -11,10 +11,12 @@ import logging
 from dataclasses import dataclass
 
 import stripe
+from django.db import transaction
 from django.db.models import F, Q
 
 from harbor import failpoints
 from harbor.retry import NotSettledYet
+from orders.models import Order
 from payments import gateway
 from payments.models import Payment
 
@@ -42,9 +44,11 @@ def charge(order):
             payment = _save_once(payment, "payment_method_id", attached.id)
         if not payment.payment_intent_id:
             intent = gateway.create_intent(order, payment)
-            payment = _save_once(payment, "payment_intent_id", intent.id)
-            if payment.payment_intent_id != intent.id:  # a concurrent run saved its intent first
-                _cancel_quietly(intent.id)
+            payment = _save_intent(order, payment, intent.id)
+            if payment.payment_intent_id != intent.id:  # a concurrent run saved its intent first,
+                _cancel_quietly(intent.id)  # or the order was canceled meanwhile
+            if not payment.payment_intent_id:
+                return _record(payment, Payment.Status.FAILED, "The order was canceled before payment.")
         intent = _confirmed(order, payment.payment_intent_id)
         failpoints.hit("charge.after_confirm", order.id)  # charged at Stripe, nothing written yet
     except stripe.CardError as exc:  # declined while attaching the card
@@ -91,6 +95,17 @@ def _record(payment, status, message):
 def _save_once(payment, field, value):
     """Set an empty field; if a concurrent run set it first, keep (and return) theirs."""
     Payment.objects.filter(Q(**{field: ""}) | Q(**{f"{field}__isnull": True}), pk=payment.pk).update(**{field: value})
+    payment.refresh_from_db()
+    return payment
+
+
+def _save_intent(order, payment, intent_id):
+    """Save the intent id only while the order is pending, under the order's row lock:
+    orders.operations.cancel takes the same lock, so a canceled order never gets an
+    intent confirmed, and an order with an intent is never canceled."""
+    with transaction.atomic():
+        if Order.objects.select_for_update().filter(pk=order.pk, status="pending").exists():
+            return _save_once(payment, "payment_intent_id", intent_id)
     payment.refresh_from_db()
     return payment
 
