@@ -64,7 +64,7 @@ WSGI_APPLICATION = "harbor.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "harbor" / "templates"],  # admin/index.html: the ops panel
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -139,6 +139,8 @@ STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="" if IS_PROD
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="") or None  # None = real Stripe
 STRIPE_TIMEOUT = env.int("STRIPE_TIMEOUT", default=20)  # seconds per request; < the soft time limit
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="" if IS_PROD else "whsec_harbor_dev")
+# Webhook signatures older than this many seconds are refused (replay protection; must be > 0).
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
 
 # --- Celery ------------------------------------------------------------------------------
 # Broker: CELERY_BROKER_URL, else RabbitMQ in prod, else the Redis of REDIS_URL.

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/", include("catalog.urls")),
     path("api/", include("orders.urls")),
+    path("payments/", include("payments.urls")),
 ]
 
 handler400 = "harbor.api.bad_request"

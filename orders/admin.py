@@ -1,34 +1,114 @@
-from django.contrib import admin
+"""The order admin for ops staff.
 
-from orders.models import Order, OrderEvent, OrderLine
+Everything on an order is read-only here (status changes only through the state machine,
+money never by hand); what staff may do to an order is the four actions, each calling
+orders/operations.py with the staff user as the actor and gated by its own permission.
+"""
+
+import logging
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django_celery_results.models import TaskResult
+
+from harbor.ops import format_age
+from notifications.templatetags.money import money
+from orders import operations
+from orders.admin_inlines import (NotificationInline, OrderEventInline, OrderLineInline, PaymentInline,
+                                  ShipmentInline)
+from orders.models import Order
+
+logger = logging.getLogger(__name__)
 
 
-class OrderLineInline(admin.TabularInline):
-    model = OrderLine
-    extra = 0
-    can_delete = False
-    readonly_fields = ["sku", "product", "quantity", "unit_price"]
+def _order_action(operation, permission, description, done):
+    """An admin action running `operation` on each selected order, reporting each outcome."""
 
+    def action(modeladmin, request, queryset):
+        actor = request.user.get_username()
+        for order in queryset.order_by("created_at"):
+            try:
+                operation(order, actor=actor)
+            except operations.OperationRefused as exc:
+                modeladmin.message_user(request, f"Order {order.pk}: refused: {exc}.", messages.WARNING)
+            except Exception as exc:  # e.g. the broker is down: say so instead of a 500
+                logger.exception("admin action %s on order %s failed", operation.__name__, order.pk)
+                modeladmin.message_user(request, f"Order {order.pk}: failed: {type(exc).__name__}: {exc}",
+                                        messages.ERROR)
+            else:
+                modeladmin.message_user(request, f"Order {order.pk}: {done}.", messages.SUCCESS)
 
-class OrderEventInline(admin.TabularInline):
-    model = OrderEvent
-    extra = 0
-    can_delete = False
-    readonly_fields = ["created_at", "from_status", "to_status", "actor", "message"]
+    action.__name__ = operation.__name__
+    return admin.action(description=description, permissions=[permission])(action)
 
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["id", "email", "status", "total", "currency", "created_at"]
+    list_display = ["id", "email", "status", "total_display", "created_at", "age"]
     list_filter = ["status", "created_at"]
-    search_fields = ["id", "email"]
-    # Status and money change only through the state machine / services, never by editing.
-    readonly_fields = ["id", "status", "email", "shipping_address", "payment_method", "total", "currency",
-                       "created_at", "updated_at"]
-    inlines = [OrderLineInline, OrderEventInline]
+    date_hierarchy = "created_at"
+    # Order id (or a part of it), e-mail, Stripe PaymentIntent id, tracking number.
+    search_fields = ["id", "email", "payment__payment_intent_id", "shipment__tracking_number"]
+    search_help_text = "Order id, e-mail, PaymentIntent id (pi_…) or tracking number."
+    fieldsets = [
+        (None, {"fields": ["id", "status", "email", "total_display", "attempts", "created_at", "updated_at",
+                           "age", "task_results"]}),
+        ("Checkout details", {"fields": ["payment_method", "shipping_address"]}),
+    ]
+    readonly_fields = ["id", "status", "email", "total_display", "attempts", "created_at", "updated_at", "age",
+                       "task_results", "payment_method", "shipping_address"]
+    inlines = [OrderLineInline, OrderEventInline, PaymentInline, ShipmentInline, NotificationInline]
+    actions = [
+        _order_action(operations.retry_fulfillment, "retry_fulfillment",
+                      "Retry fulfillment of selected orders (pending or paid)", "fulfillment re-enqueued"),
+        _order_action(operations.cancel, "cancel_order",
+                      "Cancel selected orders (pending only; stock is released)", "canceled, stock released"),
+        _order_action(operations.request_refund, "refund_order",
+                      "Refund selected orders (paid or fulfilled; queued)", "refund queued"),
+        _order_action(operations.mark_reviewed, "review_order",
+                      "Mark selected orders reviewed (needs_review only)", "marked reviewed, sent on"),
+    ]
 
+    @admin.display(description="total", ordering="total")
+    def total_display(self, order):
+        return money(order.total, order.currency)
+
+    @admin.display(description="age", ordering="-created_at")
+    def age(self, order):
+        return format_age((timezone.now() - order.created_at).total_seconds())
+
+    @admin.display(description="Celery task results")
+    def task_results(self, order):
+        """A link to the TaskResult changelist searched for this order's id (it is every
+        order task's first argument; the TaskResult admin searches task_args/task_kwargs)."""
+        order_id = str(order.pk)
+        url = reverse("admin:django_celery_results_taskresult_changelist") + "?" + urlencode({"q": order_id})
+        count = TaskResult.objects.filter(Q(task_args__contains=order_id) | Q(task_kwargs__contains=order_id)).count()
+        return format_html('<a href="{}">{} task result{} for this order</a>', url, count, "" if count == 1 else "s")
+
+    # Orders come from checkout only, are never deleted, and change only through the actions.
     def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    # Checked by each action's `permissions=[...]` (custom permissions on Order).
+    def has_retry_fulfillment_permission(self, request):
+        return request.user.has_perm("orders.retry_fulfillment")
+
+    def has_cancel_order_permission(self, request):
+        return request.user.has_perm("orders.cancel_order")
+
+    def has_refund_order_permission(self, request):
+        return request.user.has_perm("orders.refund_order")
+
+    def has_review_order_permission(self, request):
+        return request.user.has_perm("orders.review_order")

@@ -59,19 +59,22 @@ def fulfill(order_id):
     return order.status
 
 
-def apply_payment(order, result):
+def apply_payment(order, result, actor=ACTOR):
+    """Move a pending order on by a payment's outcome (a charge here, or a Stripe webhook).
+    Each move is conditional on `pending`, so its effects happen once whoever gets there first."""
     if result.status == Payment.Status.SUCCEEDED:
         with transaction.atomic():
-            if transition(order.id, OrderStatus.PENDING, OrderStatus.PAID, message=result.message, actor=ACTOR):
+            if transition(order.id, OrderStatus.PENDING, OrderStatus.PAID, message=result.message, actor=actor):
                 ensure_shipment(order)  # the tracking number exists before label and receipt race
     elif result.status == Payment.Status.FAILED:
         with transaction.atomic():
             if transition(order.id, OrderStatus.PENDING, OrderStatus.PAYMENT_FAILED, message=result.message,
-                          actor=ACTOR):
+                          actor=actor):
                 stock.release({line.product_id: line.quantity for line in order.lines.all()})
-                transaction.on_commit(lambda: _send("notifications.tasks.send_payment_failed", order.id))
+                transaction.on_commit(lambda: _send("notifications.tasks.send_payment_failed", order.id),
+                                      robust=True)  # if the broker is down, reconciliation sends it later
     elif result.status == Payment.Status.REQUIRES_ACTION:
-        transition(order.id, OrderStatus.PENDING, OrderStatus.NEEDS_REVIEW, message=result.message, actor=ACTOR)
+        transition(order.id, OrderStatus.PENDING, OrderStatus.NEEDS_REVIEW, message=result.message, actor=actor)
 
 
 def fan_out(order_id):

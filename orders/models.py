@@ -34,6 +34,13 @@ class Order(models.Model):
         constraints = [
             models.CheckConstraint(condition=models.Q(status__in=OrderStatus.values), name="order_status_valid"),
         ]
+        # Staff operations (orders/operations.py), granted to the `ops` group; admin actions check them.
+        permissions = [
+            ("retry_fulfillment", "Can retry an order's fulfillment"),
+            ("cancel_order", "Can cancel a pending order"),
+            ("refund_order", "Can request a refund of an order"),
+            ("review_order", "Can mark an order in needs_review as reviewed"),
+        ]
 
     def __str__(self):
         return f"Order {self.id} ({self.status})"

@@ -8,6 +8,7 @@ import logging
 
 from celery import signature
 from django.db import transaction
+from django.utils import timezone
 
 from catalog import stock
 from orders.models import Order, OrderEvent, OrderStatus
@@ -22,7 +23,9 @@ class OperationRefused(Exception):
 
 
 def _enqueue(task, order_id, **kwargs):
-    transaction.on_commit(lambda: signature(task, args=[str(order_id)], kwargs=kwargs).apply_async())
+    # robust: with the broker down the request is still recorded, and reconciliation
+    # sends it later (pending/paid orders, and refunds requested but not done).
+    transaction.on_commit(lambda: signature(task, args=[str(order_id)], kwargs=kwargs).apply_async(), robust=True)
 
 
 def _note(order, message, actor):
@@ -61,6 +64,7 @@ def request_refund(order, actor):
     if order.status not in (OrderStatus.PAID, OrderStatus.FULFILLED):
         raise OperationRefused(f"only paid or fulfilled orders can be refunded; this one is {order.status}")
     _note(order, "Refund requested.", actor)
+    Payment.objects.filter(order=order).update(refund_requested_at=timezone.now())
     _enqueue("payments.tasks.refund_order", order.id, actor=actor)
 
 

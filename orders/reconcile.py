@@ -10,6 +10,8 @@ of work to do, so no separate outbox is needed: any order that has sat in `pendi
   retrieved and settled (confirmed once, or its outcome recorded), never charged twice.
 - paid → the fan-out task whose effect is missing (label, receipt), or completion.
 - past the attempt cap → needs_review, with an event saying why.
+- a refund staff requested that has not happened → refund_order again.
+- a payment-failed or refund e-mail that never went out → its task again.
 
 Rows are taken with SELECT ... FOR UPDATE SKIP LOCKED in pk order and their updated_at is
 bumped, so two beat processes (or two runs) split the stuck orders instead of doubling up.
@@ -26,7 +28,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from orders.fulfillment import give_up
+from notifications.models import Notification
 from orders.models import Order, OrderStatus
+from payments.models import Payment
 
 logger = logging.getLogger(__name__)
 ACTOR = "reconcile_stuck_orders"
@@ -51,9 +55,42 @@ def reconcile(limit=500):
                 done[action] += 1
         # Bump updated_at (the next look is RECONCILE_AFTER away) and count the round.
         Order.objects.filter(pk__in=[o.pk for o in stuck]).update(updated_at=now, attempts=F("attempts") + 1)
+        done.update(_requested_refunds(now))
+    done.update(_unsent_emails(now))
     if done:
         logger.warning("reconcile: %s", dict(done))
     return dict(done)
+
+
+def _requested_refunds(now):
+    """Refunds staff asked for that have not happened (the task was lost or failed)."""
+    cutoff = now - timedelta(seconds=settings.RECONCILE_AFTER)
+    waiting = list(Payment.objects.select_for_update(skip_locked=True)
+                   .filter(refund_requested_at__lt=cutoff, order__status__in=[OrderStatus.PAID, OrderStatus.FULFILLED])
+                   .values_list("pk", "order_id"))
+    Payment.objects.filter(pk__in=[pk for pk, _ in waiting]).update(refund_requested_at=now)
+    for _, order_id in waiting:
+        transaction.on_commit(lambda order_id=order_id: signature(
+            "payments.tasks.refund_order", args=[str(order_id)], kwargs={"actor": ACTOR}).apply_async(), robust=True)
+    return {"refund_order": len(waiting)} if waiting else {}
+
+
+EMAIL_FOR_STATUS = {OrderStatus.PAYMENT_FAILED: ("payment_failed", "notifications.tasks.send_payment_failed"),
+                    OrderStatus.REFUNDED: ("refund", "notifications.tasks.send_refund")}
+
+
+def _unsent_emails(now):
+    """Shoppers not yet told that their payment failed or their refund went through
+    (the e-mail task was lost with the broker). Looks back a week; the task is idempotent."""
+    done = Counter()
+    recent = Order.objects.filter(updated_at__lt=now - timedelta(seconds=settings.RECONCILE_AFTER),
+                                  updated_at__gt=now - timedelta(days=7))
+    for status, (kind, task) in EMAIL_FOR_STATUS.items():
+        sent = Notification.objects.filter(kind=kind, sent_at__isnull=False).values("order_id")
+        for order_id in recent.filter(status=status).exclude(pk__in=sent).values_list("pk", flat=True):
+            signature(task, args=[str(order_id)]).apply_async()
+            done[task.rsplit(".", 1)[1]] += 1
+    return done
 
 
 def _actions(order):

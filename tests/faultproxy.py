@@ -5,6 +5,7 @@ requests fail with 500 without reaching Stripe. Faults:
   "500", "429"      answer that status, the request never reaches Stripe
   "timeout"         hold the request longer than the client waits, then drop it
   "drop_after"      forward it (Stripe processes it), then drop the connection unanswered
+  "delay"           forward it (Stripe processes it), then hold the answer `delay_seconds`
 """
 
 import http.client
@@ -81,6 +82,8 @@ class FaultProxy:
                 if fault == "drop_after":
                     self.close_connection = True
                     return
+                if fault == "delay":
+                    time.sleep(float(proxy.delay_seconds))
                 self.send_response(status)
                 for name, value in headers:
                     if name.lower() not in ("transfer-encoding", "connection", "content-length"):
@@ -103,6 +106,7 @@ class FaultProxy:
         return Handler
 
     timeout_seconds = 6
+    delay_seconds = 2
 
     def start(self):
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

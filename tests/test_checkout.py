@@ -97,9 +97,19 @@ def test_checkout_with_the_broker_unreachable_still_answers_202_and_keeps_the_or
 
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     monkeypatch.setattr(app.conf, "broker_url", f"redis://127.0.0.1:{free_port()}/0")
-    monkeypatch.setattr(app, "_pool", None)  # drop pooled connections to the real broker
+    # Fresh pools on the dead broker for this test; monkeypatch puts the real ones back after
+    # (both are cached: restoring only one leaves later publishes on the dead URL).
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
 
     response = api.post("/api/orders/", checkout_body(), format="json")
 
     assert response.status_code == 202
     assert Order.objects.get().status == "pending"  # reconciliation will enqueue it later
+
+
+def test_publishing_works_again_after_the_broker_unreachable_test(api, product, checkout_body, broker):
+    """Guards the test above: it must not leave the app publishing to its dead broker."""
+    response = api.post("/api/orders/", checkout_body(), format="json")
+
+    assert queued_tasks(broker, "payments") == [("orders.tasks.fulfill_order", [response.json()["id"]])]

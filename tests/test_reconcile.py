@@ -86,3 +86,26 @@ def test_stock_audit_reports_drift_without_fixing_it():
 
     assert stock_drift() == {"AUD-1": {"available": 9, "expected": 7, "drift": 2}}
     assert Stock.objects.get(product=product).available == 9  # reported, not "fixed"
+
+
+def test_a_refund_requested_but_never_done_is_sent_again(broker, settings):
+    from payments.models import Payment
+
+    order = make_order(status="fulfilled")
+    Payment.objects.create(order=order, amount=1800, currency="usd", payment_intent_id="pi_r", status="succeeded",
+                           refund_requested_at=timezone.now() - timedelta(seconds=settings.RECONCILE_AFTER + 5))
+
+    assert reconcile() == {"refund_order": 1}
+    assert reconcile() == {}  # the request's clock restarted: not again until RECONCILE_AFTER
+
+    assert queued_tasks(broker, "payments") == [("payments.tasks.refund_order", [str(order.pk)])]
+
+
+def test_an_unsent_payment_failed_email_is_sent_again_until_it_is(broker):
+    failed = make_order(status="payment_failed")
+    told = make_order(status="payment_failed")
+    Notification.objects.create(order=told, kind="payment_failed", to="a@b.c", sent_at=timezone.now())
+
+    assert reconcile() == {"send_payment_failed": 1}
+
+    assert queued_tasks(broker, "notifications") == [("notifications.tasks.send_payment_failed", [str(failed.pk)])]

@@ -105,7 +105,7 @@ class Stack:
 
     def send(self, task, order_id, times=1):
         """Publish a task straight to the broker, as a duplicate delivery would."""
-        app = Celery(broker=self.redis.url())
+        app = Celery(broker=self.redis.url(), set_as_current=False)  # never the process's current app
         app.conf.task_routes = settings.CELERY_TASK_ROUTES
         for _ in range(times):
             app.send_task(task, args=[order_id])

@@ -49,3 +49,13 @@ def test_duplicate_deliveries_of_every_task_have_single_effects(stack, smtp_sink
     assert {o.status for o in orders.values()} == {"fulfilled"}
     assert Shipment.objects.filter(order_id__in=order_ids).count() == 4
     assert Notification.objects.filter(order_id__in=order_ids, kind="receipt").count() == 4
+
+
+def test_sending_through_a_stack_leaves_the_current_celery_app_alone(stack):
+    from celery import current_app
+
+    from harbor.celery import app
+
+    stack.send("orders.tasks.fulfill_order", "00000000-0000-4000-8000-000000000000")
+
+    assert current_app._get_current_object() is app

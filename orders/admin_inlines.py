@@ -1,0 +1,63 @@
+"""Read-only inlines of the order admin: what happened to an order, never a way to change it."""
+
+from django.contrib import admin
+
+from notifications.models import Notification
+from notifications.templatetags.money import money
+from orders.models import OrderEvent, OrderLine, Shipment
+from payments.models import Payment
+
+
+class ReadOnlyInline:
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(ReadOnlyInline, admin.TabularInline):
+    model = OrderLine
+    fields = ["sku", "product", "quantity", "unit_price_display", "line_total_display"]
+
+    @admin.display(description="unit price")
+    def unit_price_display(self, line):
+        return money(line.unit_price, line.order.currency)
+
+    @admin.display(description="line total")
+    def line_total_display(self, line):
+        return money(line.line_total, line.order.currency)
+
+
+class OrderEventInline(ReadOnlyInline, admin.TabularInline):
+    model = OrderEvent
+    fields = ["created_at", "from_status", "to_status", "actor", "message"]
+
+
+class PaymentInline(ReadOnlyInline, admin.StackedInline):
+    model = Payment
+    fields = ["status", "amount_display", "payment_intent_id", "customer_id", "payment_method_id", "refund_id",
+              "refunded_at", "attempts", "last_error", "created_at", "updated_at"]
+
+    @admin.display(description="amount")
+    def amount_display(self, payment):
+        return money(payment.amount, payment.currency)
+
+
+class ShipmentInline(ReadOnlyInline, admin.StackedInline):
+    model = Shipment
+    fields = ["tracking_number", "label", "label_created_at", "created_at"]
+
+
+class NotificationInline(ReadOnlyInline, admin.TabularInline):
+    model = Notification
+    fields = ["kind", "to", "subject", "sent_at", "message_id", "created_at"]

@@ -1,0 +1,50 @@
+"""The `ops` group: the admin for people who run the shop, not for people who own it.
+
+Ops may: change Beat's periodic tasks and their schedules; view task results, orders (with
+their lines, events, payment, shipment, e-mails) and products; run the four order operations
+(retry fulfillment, cancel, request refund, mark reviewed); change stock (`received`).
+Ops may not: edit users or groups, or any money field (no change_product: unit_price is
+money; order money is read-only for everyone).
+
+Created by migration orders/0005_ops_group and ensured again by `manage.py create_ops_user`.
+Changing this list needs a new data migration too (tests/test_ops.py compares the two).
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+
+GROUP_NAME = "ops"
+
+OPS_PERMISSIONS = {
+    "django_celery_beat": [
+        f"{action}_{model}"
+        for model in ("periodictask", "intervalschedule", "crontabschedule", "clockedschedule", "solarschedule")
+        for action in ("add", "change", "delete", "view")
+    ],
+    "django_celery_results": ["view_taskresult", "view_groupresult"],
+    "orders": ["view_order", "view_orderline", "view_orderevent", "view_shipment",
+               "retry_fulfillment", "cancel_order", "refund_order", "review_order"],
+    "payments": ["view_payment", "view_webhookevent"],
+    "notifications": ["view_notification"],
+    "catalog": ["view_product", "view_stock", "change_stock"],
+}
+
+
+def permission_names():
+    """{"app_label.codename", ...}: the form user.has_perm() takes."""
+    return {f"{app}.{codename}" for app, codenames in OPS_PERMISSIONS.items() for codename in codenames}
+
+
+@transaction.atomic
+def ensure_ops_group():
+    """Create the group if missing and set its permissions to exactly OPS_PERMISSIONS."""
+    group, _ = Group.objects.get_or_create(name=GROUP_NAME)
+    perms = []
+    for app, codenames in OPS_PERMISSIONS.items():
+        found = Permission.objects.filter(content_type__app_label=app, codename__in=codenames)
+        missing = set(codenames) - {p.codename for p in found}
+        if missing:
+            raise LookupError(f"permissions missing for {app}: {sorted(missing)} (run `manage.py migrate`)")
+        perms.extend(found)
+    group.permissions.set(perms)
+    return group

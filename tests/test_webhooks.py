@@ -1,0 +1,321 @@
+"""POST /payments/webhooks/stripe/: signed Stripe events move orders through the same
+conditional transitions as the fulfillment task, once per event id, never backwards."""
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+
+import pytest
+import requests
+from django.conf import settings
+from django.test import Client
+
+from catalog.models import Stock
+from orders.models import Order, OrderEvent, Shipment
+from orders.state import transition
+from payments.audit import succeeded_charges_by_order
+from payments.models import Payment, WebhookEvent
+from tests.concurrency import run_concurrently
+from tests.conftest import eventually, queued_tasks, wait_for_status
+
+pytestmark = pytest.mark.django_db(transaction=True)  # on-commit effects reach the real broker
+
+URL = "/payments/webhooks/stripe/"
+
+
+def sign(body, secret=None, timestamp=None):
+    """The Stripe-Signature header Stripe would send: HMAC-SHA256 of "<t>.<body>"."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    mac = hmac.new((secret or settings.STRIPE_WEBHOOK_SECRET).encode(), f"{timestamp}.{body}".encode(),
+                   hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def deliver(event, *, body=None, signature=None, **sign_args):
+    body = json.dumps(event) if body is None else body
+    signature = sign(body, **sign_args) if signature is None else signature
+    return Client().post(URL, body, content_type="application/json", headers={"Stripe-Signature": signature})
+
+
+def event(type, obj, event_id=None):
+    return {"id": event_id or f"evt_{uuid.uuid4().hex[:24]}", "object": "event", "type": type,
+            "created": int(time.time()), "livemode": False, "data": {"object": obj}}
+
+
+def intent_event(type, order, intent_id=None, **fields):
+    intent = {"id": intent_id or order.payment.payment_intent_id, "object": "payment_intent", "amount": order.total,
+              "currency": order.currency, "metadata": {"order_id": str(order.id)},
+              "status": "succeeded" if type.endswith("succeeded") else "requires_payment_method", **fields}
+    return event(type, intent)
+
+
+def refund_event(order, refunded=True):
+    charge = {"id": f"ch_{uuid.uuid4().hex[:24]}", "object": "charge", "amount": order.total,
+              "amount_refunded": order.total if refunded else 100, "refunded": refunded,
+              "payment_intent": order.payment.payment_intent_id,
+              "refunds": {"object": "list",
+                          "data": [{"id": "re_dashboard1", "object": "refund", "status": "succeeded"}]}}
+    return event("charge.refunded", charge)
+
+
+def history(order):
+    return list(OrderEvent.objects.filter(order=order).values_list("from_status", "to_status", "actor"))
+
+
+def available(product):
+    return Stock.objects.get(product=product).available
+
+
+@pytest.fixture
+def order(api, product, checkout_body, broker):
+    """A pending order (2 of the 50 mugs reserved) whose charge is under way: its Payment
+    holds the PaymentIntent id that the events below talk about."""
+    response = api.post("/api/orders/", checkout_body(), format="json")
+    order = Order.objects.get(pk=response.json()["id"])
+    Payment.objects.create(order=order, amount=order.total, currency=order.currency, customer_id="cus_test",
+                           payment_method_id="pm_test", payment_intent_id=f"pi_{uuid.uuid4().hex[:24]}")
+    broker.delete("payments")  # checkout's fulfill_order: no worker runs in these tests
+    return Order.objects.select_related("payment").get(pk=order.pk)
+
+
+def test_payment_intent_succeeded_moves_the_order_to_paid_and_fans_out(order, broker):
+    sent = intent_event("payment_intent.succeeded", order)
+
+    response = deliver(sent)
+
+    assert response.status_code == 200
+    assert response.json() == {"id": sent["id"], "outcome": "order pending → paid"}
+    order.refresh_from_db()
+    assert order.status == "paid"
+    assert history(order)[-1] == ("pending", "paid", f"stripe webhook {sent['id']}")
+    assert Payment.objects.get(order=order).status == "succeeded"
+    assert Shipment.objects.filter(order=order).exists()  # tracking number before label and receipt race
+    assert queued_tasks(broker, "fulfillment") == [("orders.tasks.create_label", [str(order.id)])]
+    assert queued_tasks(broker, "notifications") == [("notifications.tasks.send_receipt", [str(order.id)])]
+    stored = WebhookEvent.objects.get()
+    assert (stored.stripe_id, stored.type, stored.outcome) == (sent["id"], sent["type"], "order pending → paid")
+    assert stored.payload == sent and stored.processed_at
+
+
+def test_payment_intent_payment_failed_fails_the_order_restocks_and_tells_the_shopper(order, product, broker):
+    sent = intent_event("payment_intent.payment_failed", order,
+                        last_payment_error={"message": "Your card was declined.", "code": "card_declined"})
+
+    response = deliver(sent)
+
+    assert response.status_code == 200 and response.json()["outcome"] == "order pending → payment_failed"
+    assert Order.objects.get(pk=order.pk).status == "payment_failed"
+    payment = Payment.objects.get(order=order)
+    assert (payment.status, payment.last_error) == ("failed", "Your card was declined.")
+    assert available(product) == 50
+    assert queued_tasks(broker, "notifications") == [("notifications.tasks.send_payment_failed", [str(order.id)])]
+
+
+def _tampered(sent):
+    body = json.dumps(sent)
+    return {"body": body.replace('"amount": 3600', '"amount": 1'), "signature": sign(body)}
+
+
+@pytest.mark.parametrize("case", ["wrong secret", "no signature", "garbled header", "body changed", "not json"])
+def test_a_bad_signature_or_payload_is_400_and_changes_nothing(case, order, product, broker):
+    sent = intent_event("payment_intent.succeeded", order)
+    attempt = {
+        "wrong secret": lambda: {"secret": "whsec_someone_else"},
+        "no signature": lambda: {"signature": ""},
+        "garbled header": lambda: {"signature": "v1=abc,t=notanumber"},
+        "body changed": lambda: _tampered(sent),
+        "not json": lambda: {"body": "{not json"},
+    }[case]()
+
+    response = deliver(sent, **attempt)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == ("unparseable payload" if case == "not json" else "invalid signature")
+    assert not WebhookEvent.objects.exists()
+    assert Order.objects.get(pk=order.pk).status == "pending"
+    assert Payment.objects.get(order=order).status == "pending"
+    assert available(product) == 48
+    assert not queued_tasks(broker, "fulfillment") and not queued_tasks(broker, "notifications")
+
+
+def test_a_stale_timestamp_is_400_and_the_same_event_signed_now_is_accepted(order):
+    sent = intent_event("payment_intent.succeeded", order)
+    stale = int(time.time()) - settings.STRIPE_WEBHOOK_TOLERANCE - 5
+
+    assert deliver(sent, timestamp=stale).status_code == 400
+    assert not WebhookEvent.objects.exists() and Order.objects.get(pk=order.pk).status == "pending"
+
+    assert deliver(sent, timestamp=int(time.time()) - settings.STRIPE_WEBHOOK_TOLERANCE + 30).status_code == 200
+    assert Order.objects.get(pk=order.pk).status == "paid"
+
+
+def test_a_duplicate_delivery_is_200_and_a_no_op(order, broker):
+    sent = intent_event("payment_intent.succeeded", order)
+
+    first, second = deliver(sent), deliver(sent)
+
+    assert first.status_code == second.status_code == 200
+    assert second.json() == {"id": sent["id"], "duplicate": True}
+    assert WebhookEvent.objects.count() == 1
+    assert [h[:2] for h in history(order)] == [("", "pending"), ("pending", "paid")]
+    assert len(queued_tasks(broker, "fulfillment")) == 1
+
+
+def test_the_same_event_delivered_6_times_at_once_is_applied_once(order, broker):
+    sent = intent_event("payment_intent.succeeded", order)
+
+    responses = run_concurrently(lambda i: deliver(sent), 6)
+
+    assert [r.status_code for r in responses] == [200] * 6
+    assert sorted("duplicate" in r.json() for r in responses) == [False] + [True] * 5
+    assert WebhookEvent.objects.count() == 1
+    assert [h[:2] for h in history(order)] == [("", "pending"), ("pending", "paid")]
+    assert len(queued_tasks(broker, "fulfillment")) == 1
+
+
+@pytest.mark.parametrize("first, late, status", [
+    ("payment_intent.succeeded", "payment_intent.payment_failed", "paid"),
+    ("payment_intent.payment_failed", "payment_intent.succeeded", "payment_failed"),
+])
+def test_an_event_out_of_order_never_moves_the_order_backwards(first, late, status, order, product, broker):
+    assert deliver(intent_event(first, order)).status_code == 200
+    before = (history(order), available(product), Payment.objects.get(order=order).status)
+    broker.delete("fulfillment", "notifications")
+
+    response = deliver(intent_event(late, order))
+
+    assert response.status_code == 200 and response.json()["outcome"] == f"ignored: order is {status}"
+    assert Order.objects.get(pk=order.pk).status == status
+    assert (history(order), available(product), Payment.objects.get(order=order).status) == before
+    assert not queued_tasks(broker, "fulfillment") and not queued_tasks(broker, "notifications")
+    assert WebhookEvent.objects.get(type=late).outcome == f"ignored: order is {status}"
+
+
+def test_a_late_failure_after_the_order_is_fulfilled_is_ignored(order):
+    deliver(intent_event("payment_intent.succeeded", order))
+    assert transition(order.id, "paid", "fulfilled", message="Label created and receipt sent.")
+
+    response = deliver(intent_event("payment_intent.payment_failed", order))
+
+    assert response.json()["outcome"] == "ignored: order is fulfilled"
+    assert Order.objects.get(pk=order.pk).status == "fulfilled"
+
+
+@pytest.mark.parametrize("case", ["unknown order", "no metadata", "not an order id", "spare intent"])
+def test_an_event_for_an_unknown_order_or_another_intent_is_stored_as_ignored(case, order, broker):
+    sent = intent_event("payment_intent.succeeded", order)
+    intent = sent["data"]["object"]
+    if case == "unknown order":
+        intent["metadata"]["order_id"] = str(uuid.uuid4())
+    elif case == "no metadata":
+        del intent["metadata"]
+    elif case == "not an order id":
+        intent["metadata"]["order_id"] = "42; DROP TABLE"
+    else:  # an intent Harbor created but did not save (canceled as a spare)
+        intent["id"] = "pi_spare"
+
+    response = deliver(sent)
+
+    expected = "ignored: pi_spare is not the order's payment intent" if case == "spare intent" \
+        else "ignored: unknown order"
+    assert response.status_code == 200 and response.json()["outcome"] == expected
+    stored = WebhookEvent.objects.get()
+    assert stored.stripe_id == sent["id"] and stored.outcome == expected and stored.processed_at
+    assert Order.objects.get(pk=order.pk).status == "pending"
+    assert Payment.objects.get(order=order).status == "pending"
+    assert not queued_tasks(broker, "fulfillment")
+
+
+def test_an_unhandled_event_type_is_200_and_stored(order):
+    sent = event("customer.created", {"id": "cus_1", "object": "customer"})
+
+    response = deliver(sent)
+
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().outcome == "ignored: unhandled event type customer.created"
+    assert Order.objects.get(pk=order.pk).status == "pending"
+
+
+def test_charge_refunded_at_stripe_refunds_the_order_restocks_and_emails_once(order, product, broker):
+    deliver(intent_event("payment_intent.succeeded", order))
+    broker.delete("fulfillment", "notifications")
+    assert available(product) == 48
+    sent = refund_event(order)
+
+    response = deliver(sent)
+
+    assert response.status_code == 200 and response.json()["outcome"] == "order paid → refunded"
+    assert Order.objects.get(pk=order.pk).status == "refunded"
+    assert history(order)[-1] == ("paid", "refunded", f"stripe webhook {sent['id']}")
+    payment = Payment.objects.get(order=order)
+    assert (payment.status, payment.refund_id) == ("refunded", "re_dashboard1") and payment.refunded_at
+    assert available(product) == 50
+    assert queued_tasks(broker, "notifications") == [("notifications.tasks.send_refund", [str(order.id)])]
+
+    # Another charge.refunded for the same charge (a new event id): already refunded, nothing repeats.
+    again = deliver(refund_event(order))
+    assert again.json()["outcome"] == "ignored: order is refunded"
+    assert available(product) == 50 and len(queued_tasks(broker, "notifications")) == 1
+
+
+def test_charge_refunded_for_a_partial_refund_or_a_pending_or_unknown_order_changes_nothing(order, product):
+    unknown = refund_event(order)
+    unknown["data"]["object"]["payment_intent"] = "pi_not_ours"
+    assert deliver(unknown).json()["outcome"] == "ignored: unknown order"
+    assert deliver(refund_event(order)).json()["outcome"] == "ignored: order is pending"
+    deliver(intent_event("payment_intent.succeeded", order))
+
+    response = deliver(refund_event(order, refunded=False))
+
+    assert response.json()["outcome"] == "ignored: partial refund (100 of 3600)"
+    assert Order.objects.get(pk=order.pk).status == "paid" and available(product) == 48
+
+
+def test_only_post_is_allowed():
+    assert Client().get(URL).status_code == 405
+
+
+# --- End to end: localstripe delivers its own webhooks while a real worker fulfills ------------
+
+def configure_localstripe_webhook(hook_id, url, events):
+    response = requests.post(f"{settings.STRIPE_API_BASE}/_config/webhooks/{hook_id}", timeout=5, data={
+        "url": url, "secret": settings.STRIPE_WEBHOOK_SECRET, "events[]": events})
+    response.raise_for_status()
+
+
+@pytest.fixture
+def localstripe_webhook(live_server):
+    """localstripe posts payment_intent events to our live server for this test; afterwards
+    the registration (kept by localstripe for the session) points nowhere and filters all out."""
+    hook_id = f"harbor-test-{uuid.uuid4().hex[:8]}"
+    url = live_server.url.replace("localhost", "127.0.0.1") + URL
+    configure_localstripe_webhook(hook_id, url, ["payment_intent.succeeded", "payment_intent.payment_failed"])
+    yield
+    configure_localstripe_webhook(hook_id, "http://127.0.0.1:9/", ["harbor.test.nothing"])
+
+
+def test_localstripe_webhook_and_the_task_race_and_charge_fulfill_once(worker, localstripe_webhook, api, product,
+                                                                       checkout_body, stripe_proxy):
+    # Hold the worker's confirm answer for 2 s: localstripe sends its webhook 1 s after it
+    # confirmed, so the webhook usually moves the order first and the task then finds it paid.
+    stripe_proxy.inject("POST", r"/v1/payment_intents/[^/]+/confirm$", "delay")
+    response = api.post("/api/orders/", checkout_body(email="webhook-race@example.com"), format="json")
+    order_id = response.json()["id"]
+
+    order = wait_for_status(order_id, ("fulfilled", "payment_failed", "needs_review"))
+    intent_id = Payment.objects.get(order_id=order_id).payment_intent_id
+    received = eventually(lambda: WebhookEvent.objects.filter(
+        type="payment_intent.succeeded", payload__data__object__id=intent_id, processed_at__isnull=False).first())
+
+    assert order.status == "fulfilled"
+    assert received, "localstripe's payment_intent.succeeded was not received"
+    assert received.outcome in ("order pending → paid", "ignored: order is paid", "ignored: order is fulfilled")
+    assert succeeded_charges_by_order()[order_id] == 1
+    [paid] = OrderEvent.objects.filter(order_id=order_id, from_status="pending", to_status="paid")
+    webhook_won = received.outcome == "order pending → paid"
+    assert paid.actor == (f"stripe webhook {received.stripe_id}" if webhook_won else "fulfill_order")
+    assert [h[:2] for h in history(order)] == [("", "pending"), ("pending", "paid"), ("paid", "fulfilled")]
+    assert Shipment.objects.filter(order_id=order_id).count() == 1
+    assert Payment.objects.get(order_id=order_id).status == "succeeded"
