@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django_celery_results.models import TaskResult
 
+from harbor.admin_mixins import ReadOnlyAdminMixin
 from harbor.ops import format_age
 from notifications.templatetags.money import money
 from orders import operations
@@ -47,7 +48,8 @@ def _order_action(operation, permission, description, done):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    # Orders come from checkout only, are never deleted, and change only through the actions.
     list_display = ["id", "email", "status", "total_display", "created_at", "age"]
     list_filter = ["status", "created_at"]
     date_hierarchy = "created_at"
@@ -89,16 +91,6 @@ class OrderAdmin(admin.ModelAdmin):
         url = reverse("admin:django_celery_results_taskresult_changelist") + "?" + urlencode({"q": order_id})
         count = TaskResult.objects.filter(Q(task_args__contains=order_id) | Q(task_kwargs__contains=order_id)).count()
         return format_html('<a href="{}">{} task result{} for this order</a>', url, count, "" if count == 1 else "s")
-
-    # Orders come from checkout only, are never deleted, and change only through the actions.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     # Checked by each action's `permissions=[...]` (custom permissions on Order).
     def has_retry_fulfillment_permission(self, request):
