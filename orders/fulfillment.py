@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F
 
 from catalog import stock
+from harbor import enqueue
 from orders.models import Order, OrderStatus
 from orders.shipping import ensure_shipment
 from orders.state import transition
@@ -71,8 +72,7 @@ def apply_payment(order, result, actor=ACTOR):
             if transition(order.id, OrderStatus.PENDING, OrderStatus.PAYMENT_FAILED, message=result.message,
                           actor=actor):
                 stock.release({line.product_id: line.quantity for line in order.lines.all()})
-                transaction.on_commit(lambda: _send("notifications.tasks.send_payment_failed", order.id),
-                                      robust=True)  # if the broker is down, reconciliation sends it later
+                enqueue.after_commit("notifications.tasks.send_payment_failed", order.id)
     elif result.status == Payment.Status.REQUIRES_ACTION:
         transition(order.id, OrderStatus.PENDING, OrderStatus.NEEDS_REVIEW, message=result.message, actor=actor)
 
@@ -95,7 +95,3 @@ def complete_if_done(order_id, actor):
         return transition(order_id, OrderStatus.PAID, OrderStatus.FULFILLED,
                           message="Label created and receipt sent.", actor=actor)
     return False
-
-
-def _send(task_name, order_id):
-    signature(task_name, args=[str(order_id)]).apply_async()

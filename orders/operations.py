@@ -6,11 +6,11 @@ nothing written) when the order is not in a state it applies to.
 
 import logging
 
-from celery import signature
 from django.db import transaction
 from django.utils import timezone
 
 from catalog import stock
+from harbor import enqueue
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.state import transition
 from payments.models import Payment
@@ -20,12 +20,6 @@ logger = logging.getLogger(__name__)
 
 class OperationRefused(Exception):
     pass
-
-
-def _enqueue(task, order_id, **kwargs):
-    # robust: with the broker down the request is still recorded, and reconciliation
-    # sends it later (pending/paid orders, and refunds requested but not done).
-    transaction.on_commit(lambda: signature(task, args=[str(order_id)], kwargs=kwargs).apply_async(), robust=True)
 
 
 def _note(order, message, actor):
@@ -38,7 +32,7 @@ def retry_fulfillment(order, actor):
     if order.status not in (OrderStatus.PENDING, OrderStatus.PAID):
         raise OperationRefused(f"only pending or paid orders are fulfilled; this one is {order.status}")
     _note(order, "Fulfillment re-enqueued.", actor)
-    _enqueue("orders.tasks.fulfill_order", order.id)
+    enqueue.after_commit("orders.tasks.fulfill_order", order.id)
 
 
 @transaction.atomic
@@ -65,7 +59,7 @@ def request_refund(order, actor):
         raise OperationRefused(f"only paid or fulfilled orders can be refunded; this one is {order.status}")
     _note(order, "Refund requested.", actor)
     Payment.objects.filter(order=order).update(refund_requested_at=timezone.now())
-    _enqueue("payments.tasks.refund_order", order.id, actor=actor)
+    enqueue.after_commit("payments.tasks.refund_order", order.id, actor=actor)
 
 
 @transaction.atomic
@@ -79,4 +73,4 @@ def mark_reviewed(order, actor):
     to_status = OrderStatus.PAID if charged else OrderStatus.PENDING
     transition(order.id, OrderStatus.NEEDS_REVIEW, to_status, message="Reviewed by staff.", actor=actor)
     Order.objects.filter(pk=order.pk).update(attempts=0)
-    _enqueue("orders.tasks.fulfill_order", order.id)
+    enqueue.after_commit("orders.tasks.fulfill_order", order.id)

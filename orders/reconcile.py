@@ -21,23 +21,19 @@ import logging
 from collections import Counter
 from datetime import timedelta
 
-from celery import signature
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from orders.fulfillment import give_up
+from harbor import enqueue
 from notifications.models import Notification
+from orders.fulfillment import give_up
 from orders.models import Order, OrderStatus
 from payments.models import Payment
 
 logger = logging.getLogger(__name__)
 ACTOR = "reconcile_stuck_orders"
-
-
-def _enqueue_on_commit(task, order_id):
-    transaction.on_commit(lambda: signature(task, args=[str(order_id)]).apply_async(), robust=True)
 
 
 def reconcile(limit=500):
@@ -70,8 +66,7 @@ def _requested_refunds(now):
                    .values_list("pk", "order_id"))
     Payment.objects.filter(pk__in=[pk for pk, _ in waiting]).update(refund_requested_at=now)
     for _, order_id in waiting:
-        transaction.on_commit(lambda order_id=order_id: signature(
-            "payments.tasks.refund_order", args=[str(order_id)], kwargs={"actor": ACTOR}).apply_async(), robust=True)
+        enqueue.after_commit("payments.tasks.refund_order", order_id, actor=ACTOR)
     return {"refund_order": len(waiting)} if waiting else {}
 
 
@@ -88,7 +83,7 @@ def _unsent_emails(now):
     for status, (kind, task) in EMAIL_FOR_STATUS.items():
         sent = Notification.objects.filter(kind=kind, sent_at__isnull=False).values("order_id")
         for order_id in recent.filter(status=status).exclude(pk__in=sent).values_list("pk", flat=True):
-            signature(task, args=[str(order_id)]).apply_async()
+            enqueue.after_commit(task, order_id)
             done[task.rsplit(".", 1)[1]] += 1
     return done
 
@@ -98,7 +93,7 @@ def _actions(order):
         give_up(order, f"Reconciliation gave up: {order.attempts} fulfillment attempts without finishing.", ACTOR)
         return ["needs_review"]
     if order.status == OrderStatus.PENDING:
-        _enqueue_on_commit("orders.tasks.fulfill_order", order.id)
+        enqueue.after_commit("orders.tasks.fulfill_order", order.id)
         return ["fulfill_order"]
     missing = []
     if not (hasattr(order, "shipment") and order.shipment.label):
@@ -108,5 +103,5 @@ def _actions(order):
     # Both effects present but the order not completed (a crash between): a fan-out task
     # re-run completes it without repeating its effect.
     for task in missing or ["orders.tasks.create_label"]:
-        _enqueue_on_commit(task, order.id)
+        enqueue.after_commit(task, order.id)
     return [task.rsplit(".", 1)[1] for task in missing] or ["complete"]

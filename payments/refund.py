@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog import stock
+from harbor import enqueue
 from orders.models import Order, OrderStatus
 from orders.state import transition
 from payments import gateway
@@ -72,10 +73,4 @@ def _record(order, payment, actor):
     transition(order.id, order.status, OrderStatus.REFUNDED, actor=actor,
                message=f"Refunded {payment.amount} {payment.currency} ({payment.refund_id}).")
     stock.release({line.product_id: line.quantity for line in order.lines.all()})
-    transaction.on_commit(lambda: _send_refund_email(order.id), robust=True)  # else reconciliation sends it
-
-
-def _send_refund_email(order_id):
-    from celery import signature
-
-    signature("notifications.tasks.send_refund", args=[str(order_id)]).apply_async()
+    enqueue.after_commit("notifications.tasks.send_refund", order.id)
