@@ -6,19 +6,15 @@ import logging
 from django.db.models import Sum
 
 from catalog.models import Stock
-from orders.models import OrderLine
+from orders.models import HOLDING_STOCK, OrderLine
 
 logger = logging.getLogger(__name__)
-
-# Orders whose units are out of stock: reserved, sold or awaiting review. payment_failed,
-# canceled and refunded orders have put theirs back.
-HOLDING = ("pending", "paid", "fulfilled", "needs_review")
 
 
 def stock_drift():
     """{sku: {"available", "expected", "drift"}} for every product whose stock is off."""
     drift = {}
-    held = dict(OrderLine.objects.filter(order__status__in=HOLDING).values("product_id")
+    held = dict(OrderLine.objects.filter(order__status__in=HOLDING_STOCK).values("product_id")
                 .annotate(n=Sum("quantity")).values_list("product_id", "n"))
     for stock in Stock.objects.select_related("product"):
         expected = stock.received - held.get(stock.product_id, 0)

@@ -35,8 +35,8 @@ def reserve(quantities):
         raise InsufficientStock(short)
 
 
-def release(quantities):
-    """Put `{product_id: quantity}` back (payment failed, order canceled or refunded)."""
+def release(lines):
+    """Put back the units of these order lines (payment failed, order canceled or refunded)."""
     with transaction.atomic():
-        for product_id in sorted(quantities):
-            Stock.objects.filter(product_id=product_id).update(available=F("available") + quantities[product_id])
+        for line in sorted(lines, key=lambda line: line.product_id):
+            Stock.objects.filter(product_id=line.product_id).update(available=F("available") + line.quantity)

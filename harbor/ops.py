@@ -13,6 +13,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from orders.models import Order, OrderStatus
+from orders.reconcile import stuck_orders
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +48,7 @@ def start_of_day(now):
 def _orders(now):
     today = dict(Order.objects.filter(created_at__gte=start_of_day(now)).values_list("status")
                  .annotate(n=Count("pk")).order_by())
-    stuck = Order.objects.filter(status__in=[OrderStatus.PENDING, OrderStatus.PAID],
-                                 updated_at__lt=now - timedelta(seconds=settings.RECONCILE_AFTER)).count()
+    stuck = stuck_orders(now).count()
     oldest = Order.objects.filter(status=OrderStatus.PENDING).order_by("created_at").values("pk", "created_at").first()
     return {
         "orders_today": {status: today.get(status, 0) for status in OrderStatus.values},

@@ -4,13 +4,13 @@ from harbor.retry import retry_policy
 from notifications import emails
 from notifications.models import Notification
 from orders.fulfillment import complete_if_done
-from orders.models import Order, OrderStatus
+from orders.models import CHARGED, Order
 
 
 @shared_task(name="notifications.tasks.send_receipt", **retry_policy())
 def send_receipt(order_id):
     """Fan-out half: e-mail the receipt once, then fulfill the order if the label exists too."""
-    if Order.objects.filter(pk=order_id, status__in=[OrderStatus.PAID, OrderStatus.FULFILLED]).exists():
+    if Order.objects.filter(pk=order_id, status__in=CHARGED).exists():
         emails.send(order_id, Notification.Kind.RECEIPT)
         complete_if_done(order_id, actor="send_receipt")
 

@@ -17,7 +17,7 @@ from django.db.models import F
 
 from catalog import stock
 from harbor import enqueue
-from orders.models import Order, OrderStatus
+from orders.models import UNFINISHED, Order, OrderStatus
 from orders.shipping import ensure_shipment
 from orders.state import transition
 from payments.charge import charge
@@ -25,7 +25,6 @@ from payments.models import Payment
 
 logger = logging.getLogger(__name__)
 ACTOR = "fulfill_order"
-UNFINISHED = (OrderStatus.PENDING, OrderStatus.PAID)
 
 
 def is_unfinished(order_id):
@@ -71,7 +70,7 @@ def apply_payment(order, result, actor=ACTOR):
         with transaction.atomic():
             if transition(order.id, OrderStatus.PENDING, OrderStatus.PAYMENT_FAILED, message=result.message,
                           actor=actor):
-                stock.release({line.product_id: line.quantity for line in order.lines.all()})
+                stock.release(order.lines.all())
                 enqueue.after_commit("notifications.tasks.send_payment_failed", order.id)
     elif result.status == Payment.Status.REQUIRES_ACTION:
         transition(order.id, OrderStatus.PENDING, OrderStatus.NEEDS_REVIEW, message=result.message, actor=actor)
@@ -85,13 +84,20 @@ def fan_out(order_id):
           signature("notifications.tasks.send_receipt", args=[order_id])).apply_async()
 
 
+def missing_fan_out(order):
+    """The fan-out tasks whose effect the order still lacks (its label, its receipt)."""
+    missing = []
+    if not (hasattr(order, "shipment") and order.shipment.label):
+        missing.append("orders.tasks.create_label")
+    if not order.notifications.filter(kind="receipt", sent_at__isnull=False).exists():
+        missing.append("notifications.tasks.send_receipt")
+    return missing
+
+
 def complete_if_done(order_id, actor):
     """paid → fulfilled once both the label and the receipt exist. Called by each fan-out
     task after its own commit, so the later of the two always sees both effects."""
-    order = Order.objects.select_related("shipment").get(pk=order_id)
-    has_label = hasattr(order, "shipment") and bool(order.shipment.label)
-    receipt_sent = order.notifications.filter(kind="receipt", sent_at__isnull=False).exists()
-    if has_label and receipt_sent:
-        return transition(order_id, OrderStatus.PAID, OrderStatus.FULFILLED,
-                          message="Label created and receipt sent.", actor=actor)
-    return False
+    if missing_fan_out(Order.objects.select_related("shipment").get(pk=order_id)):
+        return False
+    return transition(order_id, OrderStatus.PAID, OrderStatus.FULFILLED,
+                      message="Label created and receipt sent.", actor=actor)

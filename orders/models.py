@@ -13,6 +13,12 @@ class OrderStatus(models.TextChoices):
     NEEDS_REVIEW = "needs_review"
 
 
+# Groups of statuses that several modules ask about, named once here.
+UNFINISHED = (OrderStatus.PENDING, OrderStatus.PAID)  # the pipeline still owes work
+CHARGED = (OrderStatus.PAID, OrderStatus.FULFILLED)  # money taken and kept: ship, e-mail, refund
+HOLDING_STOCK = (*UNFINISHED, OrderStatus.FULFILLED, OrderStatus.NEEDS_REVIEW)  # units out of stock
+
+
 class Order(models.Model):
     # The public id is a random UUID: order URLs (and label URLs) are capabilities,
     # so they must not be guessable or enumerable.

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from catalog import stock
 from harbor import enqueue
-from orders.models import Order, OrderEvent, OrderStatus
+from orders.models import CHARGED, UNFINISHED, Order, OrderEvent, OrderStatus
 from orders.state import transition
 from payments.models import Payment
 
@@ -29,7 +29,7 @@ def _note(order, message, actor):
 @transaction.atomic
 def retry_fulfillment(order, actor):
     """Send fulfill_order again (it is safe to repeat) for a pending or paid order."""
-    if order.status not in (OrderStatus.PENDING, OrderStatus.PAID):
+    if order.status not in UNFINISHED:
         raise OperationRefused(f"only pending or paid orders are fulfilled; this one is {order.status}")
     _note(order, "Fulfillment re-enqueued.", actor)
     enqueue.after_commit("orders.tasks.fulfill_order", order.id)
@@ -49,13 +49,13 @@ def cancel(order, actor):
     if Payment.objects.filter(order=locked, payment_intent_id__isnull=False).exists():
         raise OperationRefused("a payment is already under way; wait for it to settle, then refund")
     transition(locked.id, OrderStatus.PENDING, OrderStatus.CANCELED, message="Canceled by staff.", actor=actor)
-    stock.release({line.product_id: line.quantity for line in locked.lines.all()})
+    stock.release(locked.lines.all())
 
 
 @transaction.atomic
 def request_refund(order, actor):
     """Queue payments.tasks.refund_order for a paid or fulfilled order."""
-    if order.status not in (OrderStatus.PAID, OrderStatus.FULFILLED):
+    if order.status not in CHARGED:
         raise OperationRefused(f"only paid or fulfilled orders can be refunded; this one is {order.status}")
     _note(order, "Refund requested.", actor)
     Payment.objects.filter(order=order).update(refund_requested_at=timezone.now())

@@ -28,24 +28,25 @@ from django.utils import timezone
 
 from harbor import enqueue
 from notifications.models import Notification
-from orders.fulfillment import give_up
-from orders.models import Order, OrderStatus
+from orders.fulfillment import give_up, missing_fan_out
+from orders.models import CHARGED, UNFINISHED, Order, OrderStatus
 from payments.models import Payment
 
 logger = logging.getLogger(__name__)
 ACTOR = "reconcile_stuck_orders"
 
 
+def stuck_orders(now):
+    """Orders the pipeline still owes work that nobody has touched for RECONCILE_AFTER."""
+    return Order.objects.filter(status__in=UNFINISHED, updated_at__lt=now - timedelta(seconds=settings.RECONCILE_AFTER))
+
+
 def reconcile(limit=500):
     now = timezone.now()
     done = Counter()
     with transaction.atomic():
-        stuck = list(
-            Order.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status__in=[OrderStatus.PENDING, OrderStatus.PAID],
-                    updated_at__lt=now - timedelta(seconds=settings.RECONCILE_AFTER))
-            .select_related("shipment").order_by("pk")[:limit]
-        )
+        stuck = list(stuck_orders(now).select_for_update(skip_locked=True, of=("self",))
+                     .select_related("shipment").order_by("pk")[:limit])
         for order in stuck:
             for action in _actions(order):
                 done[action] += 1
@@ -62,7 +63,7 @@ def _requested_refunds(now):
     """Refunds staff asked for that have not happened (the task was lost or failed)."""
     cutoff = now - timedelta(seconds=settings.RECONCILE_AFTER)
     waiting = list(Payment.objects.select_for_update(skip_locked=True)
-                   .filter(refund_requested_at__lt=cutoff, order__status__in=[OrderStatus.PAID, OrderStatus.FULFILLED])
+                   .filter(refund_requested_at__lt=cutoff, order__status__in=CHARGED)
                    .values_list("pk", "order_id"))
     Payment.objects.filter(pk__in=[pk for pk, _ in waiting]).update(refund_requested_at=now)
     for _, order_id in waiting:
@@ -95,11 +96,7 @@ def _actions(order):
     if order.status == OrderStatus.PENDING:
         enqueue.after_commit("orders.tasks.fulfill_order", order.id)
         return ["fulfill_order"]
-    missing = []
-    if not (hasattr(order, "shipment") and order.shipment.label):
-        missing.append("orders.tasks.create_label")
-    if not order.notifications.filter(kind="receipt", sent_at__isnull=False).exists():
-        missing.append("notifications.tasks.send_receipt")
+    missing = missing_fan_out(order)
     # Both effects present but the order not completed (a crash between): a fan-out task
     # re-run completes it without repeating its effect.
     for task in missing or ["orders.tasks.create_label"]:

@@ -7,9 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders import labels
-from orders.models import Order, OrderStatus, Shipment
-
-SHIPPABLE = (OrderStatus.PAID, OrderStatus.FULFILLED)
+from orders.models import CHARGED, Order, Shipment
 
 
 def new_tracking_number():
@@ -26,7 +24,7 @@ def create_label(order_id):
     """Render and store the label once. True if this call created it."""
     with transaction.atomic():
         order = Order.objects.prefetch_related("lines").get(pk=order_id)
-        if order.status not in SHIPPABLE:
+        if order.status not in CHARGED:
             return False
         # Locking the row makes a concurrent duplicate wait, then find the label made.
         shipment = Shipment.objects.select_for_update().get(pk=ensure_shipment(order).pk)

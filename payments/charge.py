@@ -48,15 +48,15 @@ def charge(order):
             if payment.payment_intent_id != intent.id:  # a concurrent run saved its intent first,
                 _cancel_quietly(intent.id)  # or the order was canceled meanwhile
             if not payment.payment_intent_id:
-                return _record(payment, Payment.Status.FAILED, "The order was canceled before payment.")
+                return record(payment, Payment.Status.FAILED, "The order was canceled before payment.")
         intent = _confirmed(order, payment.payment_intent_id)
         failpoints.hit("charge.after_confirm", order.id)  # charged at Stripe, nothing written yet
     except stripe.CardError as exc:  # declined while attaching the card
-        return _record(payment, Payment.Status.FAILED, _describe(exc))
+        return record(payment, Payment.Status.FAILED, _describe(exc))
     except (stripe.InvalidRequestError, stripe.AuthenticationError, stripe.PermissionError) as exc:
         # Not worth retrying: an unknown payment method, or our own configuration.
         status = Payment.Status.FAILED if isinstance(exc, stripe.InvalidRequestError) else Payment.Status.REQUIRES_ACTION
-        return _record(payment, status, _describe(exc))
+        return record(payment, status, _describe(exc))
     return _settle(payment, intent)
 
 
@@ -76,17 +76,18 @@ def _confirmed(order, intent_id):
 
 def _settle(payment, intent):
     if intent.status == "succeeded":
-        return _record(payment, Payment.Status.SUCCEEDED, f"Charged {intent.amount} {intent.currency} ({intent.id}).")
+        return record(payment, Payment.Status.SUCCEEDED, f"Charged {intent.amount} {intent.currency} ({intent.id}).")
     if intent.status in ("requires_payment_method", "canceled"):
         error = intent.last_payment_error
-        return _record(payment, Payment.Status.FAILED, error.message if error else f"intent {intent.status}")
+        return record(payment, Payment.Status.FAILED, error.message if error else f"intent {intent.status}")
     if intent.status == "requires_action":
-        return _record(payment, Payment.Status.REQUIRES_ACTION,
+        return record(payment, Payment.Status.REQUIRES_ACTION,
                        "The card asks for authentication (3-D Secure), which off-session checkout cannot do.")
     raise NotSettledYet(f"payment intent {intent.id} is {intent.status}")
 
 
-def _record(payment, status, message):
+def record(payment, status, message):
+    """Write a payment outcome on the Payment row; return it as a Result."""
     last_error = "" if status == Payment.Status.SUCCEEDED else message
     Payment.objects.filter(pk=payment.pk).update(status=status, last_error=last_error)
     return Result(status, message)

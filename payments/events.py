@@ -21,7 +21,7 @@ from django.utils import timezone
 from orders.fulfillment import apply_payment, fan_out
 from orders.models import Order, OrderStatus
 from payments import refund
-from payments.charge import Result
+from payments.charge import Result, record
 from payments.models import Payment, WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -118,8 +118,7 @@ def _settle(order, payment, result, actor):
         raise Ignored(f"order is {order.status}")
     if payment.status not in (*UNSETTLED, result.status):
         raise Ignored(f"payment is {payment.status}")
-    last_error = "" if result.status == Payment.Status.SUCCEEDED else result.message
-    Payment.objects.filter(pk=payment.pk).update(status=result.status, last_error=last_error)
+    record(payment, result.status, result.message)
     apply_payment(order, result, actor=actor)
     order.refresh_from_db(fields=["status"])
     return f"order pending → {order.status}"

@@ -14,13 +14,12 @@ from django.utils import timezone
 
 from catalog import stock
 from harbor import enqueue
-from orders.models import Order, OrderStatus
+from orders.models import CHARGED, Order, OrderStatus
 from orders.state import transition
 from payments import gateway
 from payments.models import Payment
 
 logger = logging.getLogger(__name__)
-REFUNDABLE = (OrderStatus.PAID, OrderStatus.FULFILLED)
 
 
 class NotRefundable(Exception):
@@ -61,7 +60,7 @@ def _lock_refundable(order_id):
     order = Order.objects.select_for_update().get(pk=order_id)
     if order.status == OrderStatus.REFUNDED:
         return order, None
-    if order.status not in REFUNDABLE:
+    if order.status not in CHARGED:
         raise NotRefundable(f"order {order_id} is {order.status}; only paid or fulfilled orders are refunded")
     return order, Payment.objects.select_for_update().get(order=order)
 
@@ -72,5 +71,5 @@ def _record(order, payment, actor):
     payment.save(update_fields=["refund_id", "status", "refunded_at"])
     transition(order.id, order.status, OrderStatus.REFUNDED, actor=actor,
                message=f"Refunded {payment.amount} {payment.currency} ({payment.refund_id}).")
-    stock.release({line.product_id: line.quantity for line in order.lines.all()})
+    stock.release(order.lines.all())
     enqueue.after_commit("notifications.tasks.send_refund", order.id)
