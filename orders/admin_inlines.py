@@ -2,27 +2,19 @@
 
 from django.contrib import admin
 
+from harbor.admin_mixins import ReadOnlyAdminMixin
 from notifications.models import Notification
 from notifications.templatetags.money import money
 from orders.models import OrderEvent, OrderLine, Shipment
 from payments.models import Payment
 
 
-class ReadOnlyInline:
+class ReadOnlyInline(ReadOnlyAdminMixin):
     extra = 0
     can_delete = False
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OrderLineInline(ReadOnlyInline, admin.TabularInline):

@@ -1,7 +1,6 @@
 """harbor.devservices: real embedded servers, started in a temp dir and stopped again."""
 
 import psycopg
-import pytest
 import redis
 import requests
 

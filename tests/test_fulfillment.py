@@ -1,11 +1,10 @@
 """fulfill_order end to end: a real worker, PostgreSQL, Redis, SMTP and localstripe."""
 
 import pytest
-from django.db.models import Count
 
 from catalog.models import Stock
 from notifications.models import Notification
-from orders.models import Order, OrderEvent, Shipment
+from orders.models import OrderEvent, Shipment
 from orders.tasks import fulfill_order
 from payments.audit import succeeded_charges_by_order
 from payments.models import Payment

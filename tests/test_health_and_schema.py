@@ -1,6 +1,5 @@
 """/healthz names what is down; /api/schema/ documents the API."""
 
-import pytest
 import yaml
 from django.core.management import call_command
 

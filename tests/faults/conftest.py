@@ -8,8 +8,9 @@ from catalog.models import Stock
 from notifications.models import Notification
 from orders.models import Order, OrderLine, Shipment
 from payments.audit import succeeded_charges_by_order
+from tests.conftest import eventually
 from tests.factories import ProductFactory
-from tests.faults.stack import Stack, wait_until
+from tests.faults.stack import Stack
 
 FINAL = {"fulfilled", "payment_failed", "needs_review", "canceled", "refunded"}
 INITIAL_STOCK = 200
@@ -37,7 +38,7 @@ def wait_final(order_ids, timeout=90):
         statuses = dict(Order.objects.filter(pk__in=order_ids).values_list("pk", "status"))
         return len(statuses) == len(order_ids) and set(statuses.values()) <= FINAL
 
-    return wait_until(all_final, timeout)
+    return eventually(all_final, timeout)
 
 
 def assert_invariants(order_ids, smtp_sink):

@@ -129,15 +129,6 @@ class Stack:
         return "\n\n".join(f"--- {p.log_path.name} ---\n{p.tail(40)}" for p in self.processes)
 
 
-def wait_until(check, timeout, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        if time.monotonic() > deadline:
-            return result
-        time.sleep(interval)
-    return result
-
-
 def pool_children(worker_pid):
     import psutil
 

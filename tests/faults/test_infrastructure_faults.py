@@ -1,6 +1,5 @@
 """Fault matrix: the broker, Redis and PostgreSQL failing under a running shop."""
 
-import pickle
 import time
 import uuid
 
@@ -10,8 +9,8 @@ from kombu import Connection, Exchange, Queue
 
 from harbor import failpoints
 from orders.models import Order
+from tests.conftest import eventually
 from tests.faults.conftest import assert_invariants, wait_final
-from tests.faults.stack import wait_until
 
 
 def test_redis_restarted_mid_run_loses_no_order(stack, smtp_sink):
@@ -31,7 +30,7 @@ def test_the_workers_database_connection_killed_mid_task(stack, smtp_sink):
     stack.web(), stack.worker()
     failpoints.arm(stack.redis_client, "charge.before_confirm", "any", "sleep:2", times=1)
     order_id = stack.place("pg-kill@example.com")
-    assert wait_until(lambda: failpoints.hits(stack.redis_client, "charge.before_confirm", "any"), 30)
+    assert eventually(lambda: failpoints.hits(stack.redis_client, "charge.before_confirm", "any"), 30)
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
@@ -71,7 +70,7 @@ def test_web_process_dying_between_commit_and_publish_loses_nothing(stack, smtp_
         requests.post(stack.web_url + "/api/orders/", json=body, timeout=15)
     except requests.ConnectionError:
         pass  # the gunicorn worker died after commit: the shopper saw an error
-    [order] = wait_until(lambda: list(Order.objects.filter(email="web-dies@example.com")), 10)
+    [order] = eventually(lambda: list(Order.objects.filter(email="web-dies@example.com")), 10)
 
     assert wait_final([str(order.pk)], timeout=90), stack.logs()
     assert assert_invariants([str(order.pk)], smtp_sink)[str(order.pk)].status == "fulfilled"
@@ -104,9 +103,9 @@ def test_a_pickle_message_is_refused_and_nothing_runs(stack, tmp_path, product):
                      "parent_id": None, "group": None, "retries": 0, "argsrepr": "", "kwargsrepr": ""},
         )
 
-    assert wait_until(lambda: b"ContentDisallowed" in worker.log_path.read_bytes()
+    assert eventually(lambda: b"ContentDisallowed" in worker.log_path.read_bytes()
                       or b"untrusted content" in worker.log_path.read_bytes(), 30), worker.tail()
-    assert wait_until(lambda: stack.redis_client.llen("payments") == 0, 10)  # consumed and dropped
+    assert eventually(lambda: stack.redis_client.llen("payments") == 0, 10)  # consumed and dropped
     time.sleep(1)
     assert not marker.exists()
     order.refresh_from_db()

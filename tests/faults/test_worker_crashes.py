@@ -7,8 +7,9 @@ import time
 from harbor import failpoints
 from orders.models import Order, OrderEvent
 from payments.models import Payment
+from tests.conftest import eventually
 from tests.faults.conftest import assert_invariants, wait_final
-from tests.faults.stack import pool_children, wait_until
+from tests.faults.stack import pool_children
 
 
 def test_pool_child_killed_before_the_stripe_call(stack, smtp_sink):
@@ -41,7 +42,7 @@ def test_whole_worker_killed_then_a_new_one_started(stack, smtp_sink):
     worker = stack.worker()
     failpoints.arm(stack.redis_client, "charge.before_confirm", "any", "sleep:30", times=1)
     order_id = stack.place("kill-all@example.com")
-    assert wait_until(lambda: failpoints.hits(stack.redis_client, "charge.before_confirm", "any"), 30)
+    assert eventually(lambda: failpoints.hits(stack.redis_client, "charge.before_confirm", "any"), 30)
 
     worker.kill()  # main process and children, mid-task: the message stays unacknowledged
     stack.worker("w2")
@@ -56,7 +57,7 @@ def test_warm_shutdown_finishes_the_running_task(stack, smtp_sink):
     worker = stack.worker()
     failpoints.arm(stack.redis_client, "charge.before_confirm", "any", "sleep:3", times=1)
     order_id = stack.place("sigterm@example.com")
-    assert wait_until(lambda: failpoints.hits(stack.redis_client, "charge.before_confirm", "any"), 30)
+    assert eventually(lambda: failpoints.hits(stack.redis_client, "charge.before_confirm", "any"), 30)
 
     worker.process.send_signal(signal.SIGTERM)  # warm shutdown: finish what is running, take nothing new
     worker.process.wait(30)
@@ -72,7 +73,7 @@ def test_lock_expires_while_its_holder_is_paused(stack, smtp_sink):
     first = stack.worker("w1")
     failpoints.arm(stack.redis_client, "charge.before_confirm", "any", "sleep:1", times=1)
     order_id = stack.place("paused@example.com")
-    assert wait_until(lambda: failpoints.hits(stack.redis_client, "charge.before_confirm", "any"), 30)
+    assert eventually(lambda: failpoints.hits(stack.redis_client, "charge.before_confirm", "any"), 30)
 
     first.signal_group(signal.SIGSTOP)  # the holder (and its time limit) freeze
     time.sleep(13)  # past the 12 s lock TTL

@@ -1,8 +1,7 @@
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from orders import operations
-from orders.models import Order
+from orders.management.commands._orders import get_order
 
 
 class Command(BaseCommand):
@@ -13,16 +12,9 @@ class Command(BaseCommand):
         parser.add_argument("order_id", help="the order's public id (UUID)")
 
     def handle(self, order_id, **options):
-        order = _get_order(order_id)
+        order = get_order(order_id)
         try:
             operations.retry_fulfillment(order, actor="manage.py fulfill_order")
         except operations.OperationRefused as exc:
             raise CommandError(str(exc))
         self.stdout.write(f"fulfill_order enqueued for {order.id} (status {order.status})")
-
-
-def _get_order(order_id):
-    try:
-        return Order.objects.get(pk=order_id)
-    except (Order.DoesNotExist, ValidationError):  # unknown, or not a UUID at all
-        raise CommandError(f"no order with id {order_id!r}")

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from orders import operations
-from orders.management.commands.fulfill_order import _get_order
+from orders.management.commands._orders import get_order
 from payments import refund
 
 
@@ -15,7 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--now", action="store_true", help="refund here and now instead of queueing the task")
 
     def handle(self, order_id, now, **options):
-        order = _get_order(order_id)
+        order = get_order(order_id)
         actor = "manage.py refund_order"
         try:
             if now:
