@@ -7,7 +7,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test install install-dev clean
+.PHONY: run test bench install install-dev chromium wrk clean
+
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +32,36 @@ install-dev: $(VENV)/.installed-dev
 run: $(VENV)/.installed
 	$(PY) -m harbor.devservices run
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# `make bench`: never part of `make test`. Writes var/bench/ (and docs/bench/ for the README).
+$(VENV)/.installed-bench: requirements-bench.txt requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-bench.txt
+	touch $@
+
+bench: $(VENV)/.installed $(VENV)/.installed-bench wrk
+	$(PY) -m loadtest.bench $(BENCH_ARGS)
+
+wrk:
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's wrk for the benchmark"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null 2>&1 \
+	      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null; }; \
+	  else echo "make bench needs wrk (apt-get install wrk)" >&2; exit 1; fi; }
+
+chromium:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; } \
+	      || { echo "make test: could not install chromium with apt-get" >&2; exit 1; }; \
+	  else \
+	    echo "make test: the browser tests need $(CHROMIUM): install Debian's chromium package (as root: apt-get install chromium), or set CHROMIUM=/path/to/chromium" >&2; exit 1; \
+	  fi; \
+	fi
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

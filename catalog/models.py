@@ -29,7 +29,7 @@ class Stock(models.Model):
     product = models.OneToOneField(Product, on_delete=models.CASCADE, primary_key=True, related_name="stock")
     available = models.IntegerField(default=0)
     # Every unit ever put into stock. available = received - units held by live orders;
-    # the nightly audit (catalog/audit.py) reports any drift from that.
+    # the nightly audit (orders/stock.py stock_drift) reports any drift from that.
     received = models.IntegerField(default=0)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,14 +1,18 @@
 """Stock reservation: the one place where `Stock.available` changes.
 
-Each change is a single conditional UPDATE (`... WHERE available >= qty`), so two
-checkouts racing for the last unit cannot both win, and rows are touched in product-pk
-order so that multi-line orders cannot deadlock one another.
+A reservation is one statement for all the order's lines: the rows are locked in
+product-pk order (so multi-line orders cannot deadlock one another), then each is taken
+down only `WHERE available >= qty` (so two checkouts racing for the last unit cannot both
+win). A CHECK constraint makes a negative count impossible even for code that forgets to.
+Every change bumps the catalog's cache version once the transaction commits.
 """
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
-from catalog.models import Stock
+from catalog import cache
+from catalog.models import Product, Stock
 
 
 class InsufficientStock(Exception):
@@ -17,22 +21,75 @@ class InsufficientStock(Exception):
         self.skus = list(skus)
 
 
+RESERVE = """
+WITH wanted (product_id, qty) AS (VALUES {values}),
+locked AS (
+    SELECT s.product_id FROM catalog_stock s JOIN wanted w ON w.product_id = s.product_id
+    ORDER BY s.product_id FOR UPDATE OF s
+)
+UPDATE catalog_stock s SET available = s.available - w.qty, updated_at = %s
+FROM wanted w
+WHERE s.product_id = w.product_id AND s.product_id IN (SELECT product_id FROM locked) AND s.available >= w.qty
+RETURNING s.product_id
+"""
+
+
 def reserve(quantities):
-    """Take `{product: quantity}` out of stock, all or nothing.
+    """Take `{product: quantity}` out of stock, all or nothing, in one round trip.
 
     Must run inside the caller's transaction: if any product is short, InsufficientStock
-    is raised after trying all of them (so the error names every short SKU) and the
-    caller's rollback undoes the units already taken.
+    names every short SKU and the caller's rollback undoes the units already taken.
     """
     assert transaction.get_connection().in_atomic_block, "reserve() needs the caller's transaction"
-    short = []
-    for product in sorted(quantities, key=lambda p: p.pk):
-        qty = quantities[product]
-        taken = Stock.objects.filter(product=product, available__gte=qty).update(available=F("available") - qty)
-        if not taken:
-            short.append(product.sku)
+    wanted = sorted(quantities.items(), key=lambda item: item[0].pk)
+    values = ", ".join(["(%s::bigint, %s::integer)"] * len(wanted))
+    params = [value for product, qty in wanted for value in (product.pk, qty)]
+    with connection.cursor() as cursor:
+        cursor.execute(RESERVE.format(values=values), [*params, timezone.now()])
+        taken = {row[0] for row in cursor.fetchall()}
+    short = [product.sku for product, _ in wanted if product.pk not in taken]
     if short:
         raise InsufficientStock(short)
+    cache.changed()
+
+
+TAKE = """
+WITH wanted (sku, qty) AS (VALUES {values}),
+products AS (
+    SELECT p.id, p.sku, p.unit_price, p.currency, w.qty FROM catalog_product p JOIN wanted w ON w.sku = p.sku
+    WHERE p.active
+),
+locked AS (
+    SELECT s.product_id FROM catalog_stock s JOIN products p ON p.id = s.product_id
+    ORDER BY s.product_id FOR UPDATE OF s
+),
+taken AS (
+    UPDATE catalog_stock s SET available = s.available - p.qty, updated_at = %s
+    FROM products p
+    WHERE s.product_id = p.id AND s.product_id IN (SELECT product_id FROM locked) AND s.available >= p.qty
+    RETURNING s.product_id
+)
+SELECT p.id, p.sku, p.unit_price, p.currency, p.id IN (SELECT product_id FROM taken) FROM products p
+"""
+
+
+def take(wanted):
+    """Look up `{sku: quantity}` among the active products and reserve their stock, in one
+    round trip (the checkout's). Returns ({sku: Product}, [short SKUs]); unknown or inactive
+    SKUs are simply missing from the first. Any shortage raises nothing here: the caller
+    raises, and its rollback undoes what was taken (same locking order as reserve())."""
+    assert transaction.get_connection().in_atomic_block, "take() needs the caller's transaction"
+    values = ", ".join(["(%s, %s::integer)"] * len(wanted))
+    params = [value for sku, qty in wanted.items() for value in (sku, qty)]
+    with connection.cursor() as cursor:
+        cursor.execute(TAKE.format(values=values), [*params, timezone.now()])
+        rows = cursor.fetchall()
+    products = {sku: Product(id=pk, sku=sku, unit_price=price, currency=currency, active=True)
+                for pk, sku, price, currency, _ in rows}
+    short = sorted(sku for _, sku, _, _, reserved in rows if not reserved)
+    if rows and not short:
+        cache.changed()
+    return products, short
 
 
 def release(lines):
@@ -40,3 +97,4 @@ def release(lines):
     with transaction.atomic():
         for line in sorted(lines, key=lambda line: line.product_id):
             Stock.objects.filter(product_id=line.product_id).update(available=F("available") + line.quantity)
+        cache.changed()

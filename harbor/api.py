@@ -11,7 +11,9 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
+from django.shortcuts import render
+from django.template import loader
 from rest_framework import exceptions, status
 from rest_framework.parsers import JSONParser
 from rest_framework.settings import api_settings
@@ -81,11 +83,20 @@ def permission_denied(request, exception=None):
     return _error(403, "permission_denied", "Permission denied.")
 
 
+def wants_page(request):
+    """A browser asking for a page outside /api/ gets HTML; the API and programs get JSON."""
+    return not request.path.startswith("/api/") and "text/html" in request.headers.get("Accept", "")
+
+
 def not_found(request, exception=None):
+    if wants_page(request):
+        return render(request, "404.html", status=404)  # the storefront's template
     return _error(404, "not_found", "Not found.")
 
 
 def server_error(request):
+    if wants_page(request):
+        return HttpResponseServerError(loader.get_template("500.html").render())  # no context: nothing can fail
     return _error(500, "server_error", "Internal server error.")
 
 

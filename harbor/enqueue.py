@@ -6,12 +6,46 @@ reconciliation (orders/reconcile.py) sends the task again later. Tasks go by nam
 sender needs no import of the task's module.
 """
 
+import logging
+import time
+
 from celery import signature
+from django.conf import settings
 from django.db import transaction
+from kombu.exceptions import KombuError
+
+logger = logging.getLogger(__name__)
 
 
 def send(task_name, order_id, **kwargs):
-    signature(task_name, args=[str(order_id)], kwargs=kwargs).apply_async()
+    """Publish now, within a budget of CELERY_BROKER_CONNECTION_TIMEOUT (1 s): a broker that is
+    down, or blackholed (TCP accepted, nothing answered), costs the caller (a checkout) about
+    that long, then the publish fails. The budget bounds each of the three ways to wait:
+    connecting (the connect timeout), RabbitMQ's publisher confirm (a pooled connection that
+    has stalled, or a broker holding publishers back under a memory or disk alarm), and the
+    retries of the publish retry policy, which reconnect only while time is left (so a stale
+    pooled connection, which fails at once, is replaced, and a blackhole is not waited out twice)."""
+    budget = settings.CELERY_BROKER_CONNECTION_TIMEOUT
+    deadline = time.monotonic() + budget
+
+    def retry_while_time_is_left(exc, interval):
+        if time.monotonic() + interval >= deadline:
+            raise exc
+
+    signature(task_name, args=[str(order_id)], kwargs=kwargs).apply_async(
+        confirm_timeout=budget,
+        retry_policy={**settings.CELERY_TASK_PUBLISH_RETRY_POLICY, "errback": retry_while_time_is_left})
+
+
+def send_or_log(task_name, order_id, **kwargs):
+    """send(); a publish the broker did not take is one warning line, not an error with a
+    traceback (rendering one costs a checkout more than the publish budget): it is expected
+    in an outage, and reconciliation sends the task again."""
+    try:
+        send(task_name, order_id, **kwargs)
+    except (KombuError, OSError) as exc:  # kombu's OperationalError; a socket timeout or reset
+        logger.warning("could not publish %s for order %s (%s: %s); reconciliation will send it again",
+                       task_name, order_id, exc.__class__.__name__, exc)
 
 
 def after_commit(task_name, order_id, **kwargs):
@@ -19,4 +53,4 @@ def after_commit(task_name, order_id, **kwargs):
 
     (A closure, not functools.partial: Django logs a failed robust callback's __qualname__.)
     """
-    transaction.on_commit(lambda: send(task_name, order_id, **kwargs), robust=True)
+    transaction.on_commit(lambda: send_or_log(task_name, order_id, **kwargs), robust=True)

@@ -1,5 +1,6 @@
 """Failpoints: named places where a fault test can make this very process misbehave
-(die with SIGKILL, stop itself, or sleep) at an exact step of a real task.
+(die with SIGKILL, stop itself, sleep, or raise an unexpected error) at an exact step of a
+real task.
 
 Off unless HARBOR_FAILPOINTS=1, which settings refuse with ENVIRONMENT=prod. A test arms a
 failpoint for one order in Redis; each hit pops one action (an action ending in `*` is
@@ -17,19 +18,27 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 
+class FailpointError(RuntimeError):
+    """The "raise" action: an error no task expects (not transient, so never retried)."""
+
+
 def _key(name, order_id):
     return f"failpoint:{name}:{order_id}"  # order_id "any": every order
 
 
 def arm(client, name, order_id, action, times=1):
     """Test side: make the next `times` hits of `name` for this order do `action`
-    ("kill", "stop", "sleep:<seconds>"); `times=None` means every hit."""
+    ("kill", "stop", "sleep:<seconds>", "raise"); `times=None` means every hit."""
     key = _key(name, order_id)
     client.delete(key)
     if times is None:
         client.rpush(key, action + "*")
     else:
         client.rpush(key, *[action] * times)
+
+
+def disarm(client, name, order_id):
+    client.delete(_key(name, order_id))
 
 
 def hits(client, name, order_id):
@@ -63,3 +72,5 @@ def hit(name, order_id):
         os.kill(os.getpid(), signal.SIGSTOP)
     elif action.startswith("sleep:"):
         time.sleep(float(action.split(":", 1)[1]))
+    elif action == "raise":
+        raise FailpointError(f"failpoint {name} for order {order_id}")

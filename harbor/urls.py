@@ -2,15 +2,19 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from harbor.health import healthz
+from harbor.health import healthz, livez
+from harbor.metrics import metrics_view
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("livez", livez, name="livez"),
+    path("metrics", metrics_view, name="metrics"),  # Prometheus, from METRICS_ALLOWED_IPS only
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/", include("catalog.urls")),
     path("api/", include("orders.urls")),
-    path("payments/", include("payments.urls")),
+    path("payments/", include("orders.webhook_urls")),  # Stripe webhooks, applied by orders/
+    path("", include("storefront.urls")),  # the shop's pages, last: its paths are the short ones
 ]
 
 handler400 = "harbor.api.bad_request"

@@ -1,15 +1,23 @@
 """Order e-mails: each kind sent at most once per order (barring a crash between the
-SMTP server accepting it and our commit, the one gap no mail system closes)."""
+SMTP server accepting it and our write, the one gap no mail system closes).
+
+No row lock is held while talking to the SMTP server: the send is claimed with one
+conditional UPDATE (`claimed_at`), the message sent outside any transaction, and `sent_at`
+written after. A concurrent duplicate finds the claim and stops; a claim left by a sender
+that died expires after the task time limit, and the next try sends.
+"""
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from notifications.models import Notification
+from orders.addresses import address_lines
 from orders.models import Order
 
 logger = logging.getLogger(__name__)
@@ -18,31 +26,39 @@ SUBJECTS = {
     Notification.Kind.RECEIPT: "Your Harbor order {short} is on its way",
     Notification.Kind.PAYMENT_FAILED: "Payment failed for your Harbor order {short}",
     Notification.Kind.REFUND: "Your Harbor order {short} has been refunded",
+    Notification.Kind.CANCELED: "Your Harbor order {short} has been canceled",
 }
 
 
 def send(order_id, kind):
-    """Send the order's e-mail of this kind unless it was sent already. True if sent now."""
-    with transaction.atomic():
-        order = Order.objects.prefetch_related("lines").get(pk=order_id)
-        row, _ = Notification.objects.get_or_create(order=order, kind=kind, defaults={"to": order.email})
-        # The row lock makes a concurrent duplicate wait here, then see `sent_at` and stop.
-        row = Notification.objects.select_for_update().get(pk=row.pk)
-        if row.sent_at:
-            return False
-        message = _message(order, kind)
+    """Send the order's e-mail of this kind unless it was sent (or is being sent) already.
+    True if sent now."""
+    order = Order.objects.prefetch_related("lines__product").get(pk=order_id)
+    row, _ = Notification.objects.get_or_create(order=order, kind=kind, defaults={"to": order.email})
+    claimed_at = timezone.now()
+    expired = claimed_at - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)  # its sender is surely gone
+    if not Notification.objects.filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=expired), pk=row.pk,
+                                       sent_at__isnull=True).update(claimed_at=claimed_at):
+        return False
+    message = _message(order, kind)
+    try:
         message.send()
-        row.subject, row.message_id, row.sent_at = message.subject, message.extra_headers["Message-ID"], timezone.now()
-        row.save(update_fields=["subject", "message_id", "sent_at"])
+    except BaseException:
+        Notification.objects.filter(pk=row.pk, claimed_at=claimed_at).update(claimed_at=None)  # the retry sends
+        raise
+    Notification.objects.filter(pk=row.pk).update(subject=message.subject, sent_at=timezone.now(),
+                                                  message_id=message.extra_headers["Message-ID"])
     logger.info("order %s: %s e-mail sent to %s", order_id, kind, order.email)
     return True
 
 
 def _message(order, kind):
     shipment = getattr(order, "shipment", None)
-    context = {"order": order, "lines": list(order.lines.all()), "address": order.shipping_address,
+    context = {"order": order, "lines": list(order.lines.all()),
+               "address_lines": address_lines(order.shipping_address),
                "tracking_number": shipment.tracking_number if shipment else None,
-               "payment_error": order.payment.last_error if hasattr(order, "payment") else ""}
+               "payment_error": order.payment.last_error if hasattr(order, "payment") else "",
+               "cancel_reason": order.events.filter(to_status="canceled").values_list("message", flat=True).last()}
     subject = SUBJECTS[kind].format(short=str(order.id)[:8])
     message = EmailMultiAlternatives(
         subject=subject,

@@ -2,19 +2,21 @@ from django.db import models
 
 
 class Notification(models.Model):
-    """One e-mail of one kind per order (unique): the row is claimed before sending and
-    stamped `sent_at` after, so a repeated task finds it sent and does nothing."""
+    """One e-mail of one kind per order (unique): the row is claimed (`claimed_at`) before
+    sending and stamped `sent_at` after, so a repeated task finds it sent and does nothing."""
 
     class Kind(models.TextChoices):
         RECEIPT = "receipt"
         PAYMENT_FAILED = "payment_failed"
         REFUND = "refund"
+        CANCELED = "canceled"
 
     order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     to = models.EmailField()
     subject = models.CharField(max_length=200, blank=True)
     message_id = models.CharField(max_length=255, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="A sender is on it (notifications.emails).")
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

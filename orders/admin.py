@@ -12,16 +12,23 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.urls import path
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django_celery_results.models import TaskResult
 
 from harbor.admin_mixins import ReadOnlyAdminMixin
-from harbor.ops import format_age
-from notifications.templatetags.money import money
+from orders.ops import format_age
+from catalog.money import format_money as money
 from orders import operations
+from orders.addresses import address_lines
 from orders.admin_inlines import (NotificationInline, OrderEventInline, OrderLineInline, PaymentInline,
                                   ShipmentInline)
+from orders.admin_refund import refund_view
 from orders.models import Order
+from payments.models import Payment
+# Registers the Periodic tasks admin (Harbor's own tasks only) in place of django-celery-beat's.
+from orders import admin_schedules  # noqa: F401,E402
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +40,7 @@ def _order_action(operation, permission, description, done):
         actor = request.user.get_username()
         for order in queryset.order_by("created_at"):
             try:
-                operation(order, actor=actor)
+                outcome = operation(order, actor=actor)
             except operations.OperationRefused as exc:
                 modeladmin.message_user(request, f"Order {order.pk}: refused: {exc}.", messages.WARNING)
             except Exception as exc:  # e.g. the broker is down: say so instead of a 500
@@ -41,7 +48,7 @@ def _order_action(operation, permission, description, done):
                 modeladmin.message_user(request, f"Order {order.pk}: failed: {type(exc).__name__}: {exc}",
                                         messages.ERROR)
             else:
-                modeladmin.message_user(request, f"Order {order.pk}: {done}.", messages.SUCCESS)
+                modeladmin.message_user(request, f"Order {order.pk}: {outcome or done}.", messages.SUCCESS)
 
     action.__name__ = operation.__name__
     return admin.action(description=description, permissions=[permission])(action)
@@ -57,31 +64,55 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["id", "email", "payment__payment_intent_id", "shipment__tracking_number"]
     search_help_text = "Order id, e-mail, PaymentIntent id (pi_…) or tracking number."
     fieldsets = [
-        (None, {"fields": ["id", "status", "email", "total_display", "attempts", "created_at", "updated_at",
-                           "age", "task_results"]}),
-        ("Checkout details", {"fields": ["payment_method", "shipping_address"]}),
+        (None, {"fields": ["id", "status", "email", "total_display", "refunds_display", "attempts", "created_at",
+                           "updated_at", "age", "task_results"]}),
+        ("Checkout details", {"fields": ["payment_method", "shipping_address_lines"]}),
     ]
-    readonly_fields = ["id", "status", "email", "total_display", "attempts", "created_at", "updated_at", "age",
-                       "task_results", "payment_method", "shipping_address"]
+    readonly_fields = ["id", "status", "email", "total_display", "refunds_display", "attempts", "created_at",
+                       "updated_at", "age", "task_results", "payment_method", "shipping_address_lines"]
     inlines = [OrderLineInline, OrderEventInline, PaymentInline, ShipmentInline, NotificationInline]
     actions = [
         _order_action(operations.retry_fulfillment, "retry_fulfillment",
-                      "Retry fulfillment of selected orders (pending or paid)", "fulfillment re-enqueued"),
+                      "Retry fulfillment of selected orders (pending, requires_action or paid)",
+                      "fulfillment re-enqueued"),
         _order_action(operations.cancel, "cancel_order",
-                      "Cancel selected orders (pending only; stock is released)", "canceled, stock released"),
+                      "Cancel selected orders (not charged; stock is released)", "canceled, stock released"),
         _order_action(operations.request_refund, "refund_order",
-                      "Refund selected orders (paid or fulfilled; queued)", "refund queued"),
+                      "Refund selected orders in full (charged; queued; for a part, open the order)", "refund queued"),
         _order_action(operations.mark_reviewed, "review_order",
-                      "Mark selected orders reviewed (needs_review only)", "marked reviewed, sent on"),
+                      "Retry selected orders from scratch (needs_review; fresh attempt budget)", "sent back"),
     ]
 
     @admin.display(description="total", ordering="total")
     def total_display(self, order):
         return money(order.total, order.currency)
 
+    @admin.display(description="refunds")
+    def refunds_display(self, order):
+        payment = Payment.objects.filter(order=order).first()
+        rows = list(payment.refunds.all()) if payment else []
+        link = (format_html(' <a href="{}">Refund…</a>', reverse("admin:orders_order_refund", args=[order.pk]))
+                if payment and payment.status in ("succeeded", "refunded") else "")
+        if not rows:
+            return format_html("none{}", link)
+        listed = format_html_join("", "<li>{} {} {} {}</li>", (
+            (money(r.amount, payment.currency) if r.amount is not None else "all left", r.status, r.stripe_id or "",
+             r.reason) for r in rows))
+        return format_html("{} of {} refunded{}<ul>{}</ul>", money(payment.amount_refunded, payment.currency),
+                           money(payment.amount, payment.currency), link, listed)
+
+    def get_urls(self):
+        refund = self.admin_site.admin_view(lambda request, object_id: refund_view(self, request, object_id))
+        return [path("<path:object_id>/refund/", refund, name="orders_order_refund"), *super().get_urls()]
+
     @admin.display(description="age", ordering="-created_at")
     def age(self, order):
         return format_age((timezone.now() - order.created_at).total_seconds())
+
+    @admin.display(description="shipping address")
+    def shipping_address_lines(self, order):
+        """As it is printed on the label, one line each (orders/addresses.py)."""
+        return format_html_join(mark_safe("<br>"), "{}", ((line,) for line in address_lines(order.shipping_address)))
 
     @admin.display(description="Celery task results")
     def task_results(self, order):

@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from harbor.admin_mixins import ReadOnlyAdminMixin
 from notifications.models import Notification
-from notifications.templatetags.money import money
+from catalog.money import format_money as money
 from orders.models import OrderEvent, OrderLine, Shipment
 from payments.models import Payment
 
@@ -37,12 +37,16 @@ class OrderEventInline(ReadOnlyInline, admin.TabularInline):
 
 class PaymentInline(ReadOnlyInline, admin.StackedInline):
     model = Payment
-    fields = ["status", "amount_display", "payment_intent_id", "customer_id", "payment_method_id", "refund_id",
+    fields = ["status", "amount_display", "refunded_display", "payment_intent_id", "customer_id", "payment_method_id",
               "refunded_at", "attempts", "last_error", "created_at", "updated_at"]
 
     @admin.display(description="amount")
     def amount_display(self, payment):
         return money(payment.amount, payment.currency)
+
+    @admin.display(description="refunded")
+    def refunded_display(self, payment):
+        return money(payment.amount_refunded, payment.currency)
 
 
 class ShipmentInline(ReadOnlyInline, admin.StackedInline):

@@ -1,19 +1,35 @@
-"""The checkout service: turn a validated checkout request into a pending order.
+"""The checkout service: turn a checkout request into a pending order, for the API and the
+storefront alike.
 
-One transaction claims the idempotency key, reserves stock, writes the order, its
-lines and its first event; the fulfillment task is enqueued only after that commits.
+One transaction, as few round trips as the guarantees allow:
+
+1. claim the Idempotency-Key: one `INSERT … ON CONFLICT DO NOTHING` carrying the new order's
+   id (the foreign key is checked at commit). A concurrent request with the same key waits
+   on the unique index, then finds the key taken: same body → the stored order (a replay,
+   looked up before the catalog, so it survives a product deactivated since), another body
+   → IdempotencyKeyReused. A key older than IDEMPOTENCY_KEY_TTL is taken afresh.
+2. look the SKUs up (prices always from the database) and reserve every line's stock — one
+   statement (catalog.stock.take);
+3. write the order, its lines, its first event — three INSERTs in one round trip.
+
+The fulfillment task is enqueued only after commit. The order comes back with its lines and
+empty relations already in place, so the answer needs no read of what was just written.
 """
 
 import hashlib
 import json
 import logging
+import uuid
+from datetime import timedelta
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
 
 from catalog import stock
-from harbor import failpoints
-from orders.models import IdempotencyKey, Order, OrderEvent, OrderLine, OrderStatus
-from orders.tasks import fulfill_order
+from harbor import enqueue, failpoints
+from harbor.logconfig import bind_order
+from orders.models import IdempotencyKey, Order, OrderLine, OrderStatus
 
 logger = logging.getLogger(__name__)
 
@@ -22,60 +38,125 @@ class IdempotencyKeyReused(Exception):
     """The key was already used for a different request body."""
 
 
+class UnknownProducts(Exception):
+    """A line names no active product, or the lines mix currencies (the message says which)."""
+
+
 def fingerprint(data):
     """A stable hash of a parsed request body (key order and spacing do not matter)."""
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def order_for_key(idempotency_key):
+    """The order placed with this Idempotency-Key, or None."""
+    return Order.objects.filter(idempotency_key__key=idempotency_key).first()
+
+
+def key_expiry():
+    return timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL)
+
+
+def forget_expired_keys():
+    """Nightly (Beat): drop Idempotency-Keys older than IDEMPOTENCY_KEY_TTL. Returns how many."""
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=key_expiry()).delete()
+    return deleted
+
+
 def enqueue_fulfillment(order_id):
     failpoints.hit("checkout.before_publish", order_id)  # committed, not yet published
-    fulfill_order.delay(str(order_id))
+    enqueue.send_or_log("orders.tasks.fulfill_order", order_id)
 
 
 def place_order(*, email, lines, payment_method, shipping_address, idempotency_key=None, request_hash=""):
     """Create a pending order. Returns (order, created).
 
-    `lines` is a list of {"product": Product, "quantity": int} with distinct products.
-    With an idempotency key already used for the same request, returns that order and
-    created=False; for another request, raises IdempotencyKeyReused. Raises
-    catalog.stock.InsufficientStock with nothing written when stock is short.
+    `lines` is a list of {"sku": str, "quantity": int} (or {"product": Product, ...}) with
+    distinct SKUs. With an idempotency key already used for the same request, returns that
+    order and created=False; for another request, raises IdempotencyKeyReused. Raises
+    UnknownProducts, or catalog.stock.InsufficientStock, with nothing written.
     """
+    order_id = uuid.uuid4()
+    bind_order(order_id)  # this request's log lines, and the tasks it sends, name the order
     with transaction.atomic():
-        claim = None
         if idempotency_key:
-            # A concurrent request holding the same key makes this INSERT wait for its
-            # transaction; afterwards we see its order, or claim the key if it rolled back.
-            claim, claimed = IdempotencyKey.objects.get_or_create(
-                key=idempotency_key, defaults={"request_hash": request_hash}
-            )
-            if not claimed:
-                if claim.request_hash != request_hash:
-                    raise IdempotencyKeyReused(idempotency_key)
-                return claim.order, False
-
-        stock.reserve({line["product"]: line["quantity"] for line in lines})
-        order = Order.objects.create(
-            email=email,
-            shipping_address=shipping_address,
-            payment_method=payment_method,
-            # Prices come from the database, never from the client.
-            total=sum(line["product"].unit_price * line["quantity"] for line in lines),
-            currency=lines[0]["product"].currency,
-        )
-        OrderLine.objects.bulk_create(
-            OrderLine(order=order, product=line["product"], sku=line["product"].sku,
-                      quantity=line["quantity"], unit_price=line["product"].unit_price)
-            for line in lines
-        )
-        OrderEvent.objects.create(order=order, to_status=OrderStatus.PENDING, message="Order placed.", actor="checkout")
-        if claim is not None:
-            claim.order = order
-            claim.save(update_fields=["order"])
+            earlier = _claim(idempotency_key, request_hash, order_id)
+            if earlier is not None:
+                bind_order(earlier.pk)
+                return earlier, False
+        quantities = {line["product"].sku if "product" in line else line["sku"]: line["quantity"] for line in lines}
+        products, short = stock.take(quantities)
+        unknown = [sku for sku in quantities if sku not in products]
+        if unknown:
+            raise UnknownProducts(f"Unknown or unavailable SKU: {', '.join(unknown)}.")
+        if len({p.currency for p in products.values()}) > 1:
+            raise UnknownProducts("All lines of one order must be in the same currency.")
+        if short:
+            raise stock.InsufficientStock(short)
+        order, order_lines = _write(order_id, email, shipping_address, payment_method,
+                                    [(products[sku], quantity) for sku, quantity in quantities.items()])
         # After commit, so the worker never sees an order that might still roll back.
         # robust=True: a broker outage is logged, not turned into a 500 for an order
         # that is already safely stored (reconciliation picks it up later).
         # (A closure, not functools.partial: Django logs a robust callback's __qualname__.)
         transaction.on_commit(lambda: enqueue_fulfillment(order.id), robust=True)
+    # What the answer shows is known: no payment, shipment or e-mail yet, and these lines.
+    order._prefetched_objects_cache = {"lines": order_lines, "notifications": []}
+    order._state.fields_cache.update(payment=None, shipment=None)
     logger.info("order %s placed: %s, %s %s", order.id, email, order.total, order.currency)
     return order, True
+
+
+CLAIM = """
+INSERT INTO orders_idempotencykey (key, request_hash, order_id, created_at) VALUES (%s, %s, %s, %s)
+ON CONFLICT (key) DO NOTHING RETURNING key
+"""
+
+
+def _claim(key, request_hash, order_id):
+    """Claim the key for the order about to be written: None if claimed now, else the
+    order of the earlier request with the same body (IdempotencyKeyReused for another)."""
+    with connection.cursor() as cursor:
+        cursor.execute(CLAIM, [key, request_hash, order_id, timezone.now()])
+        if cursor.fetchone():
+            return None
+    claim = IdempotencyKey.objects.select_related("order").get(key=key)
+    if claim.created_at < key_expiry():  # forgotten: taken afresh for this order
+        IdempotencyKey.objects.filter(key=key).update(request_hash=request_hash, order_id=order_id,
+                                                      created_at=timezone.now())
+        return None
+    if claim.request_hash != request_hash:
+        raise IdempotencyKeyReused(key)
+    return claim.order
+
+
+WRITE = """
+INSERT INTO orders_order (id, status, email, shipping_address, payment_method, total, currency, attempts,
+                          stock_released, created_at, updated_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, 0, false, %s, %s);
+INSERT INTO orders_orderline (order_id, product_id, sku, quantity, unit_price) VALUES {lines};
+INSERT INTO orders_orderevent (order_id, from_status, to_status, message, actor, created_at)
+VALUES (%s, '', %s, 'Order placed.', 'checkout', %s);
+"""
+
+
+def _write(order_id, email, shipping_address, payment_method, wanted):
+    """The order, its lines and its first event: three INSERTs sent as one (psycopg's client-
+    side cursor takes several statements at once), one round trip instead of three. Returns
+    the Order and its OrderLines as the rows now hold them."""
+    now = timezone.now()
+    # Prices come from the database, never from the client.
+    order = Order(id=order_id, status=OrderStatus.PENDING, email=email, shipping_address=shipping_address,
+                  payment_method=payment_method, total=sum(p.unit_price * q for p, q in wanted),
+                  currency=wanted[0][0].currency, attempts=0, stock_released=False, created_at=now, updated_at=now)
+    order._state.adding = False
+    order_lines = [OrderLine(order=order, product_id=p.pk, sku=p.sku, quantity=q, unit_price=p.unit_price)
+                   for p, q in wanted]
+    params = [order.id, order.status, order.email, json.dumps(shipping_address), order.payment_method, order.total,
+              order.currency, now, now]
+    for line in order_lines:
+        params += [order.id, line.product_id, line.sku, line.quantity, line.unit_price]
+    params += [order.id, order.status, now]
+    with connection.cursor() as cursor:
+        cursor.execute(WRITE.format(lines=", ".join(["(%s, %s, %s, %s, %s)"] * len(order_lines))), params)
+    return order, order_lines

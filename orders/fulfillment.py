@@ -1,7 +1,9 @@
 """Fulfillment: what `fulfill_order` does with an order once it holds the order's lock.
 
 pending --charge--> paid --label + receipt--> fulfilled
-        \\-> payment_failed (stock released, shopper told)   \\-> needs_review (card needs 3-D Secure)
+   |  \\-> payment_failed (stock released, shopper told)
+   \\-> requires_action (3-D Secure: the shopper authenticates on the order page, then
+                       fulfill_order looks at Stripe again: paid or payment_failed)
 
 Each step is guarded by the order's status in PostgreSQL, so running it again, or
 concurrently, repeats no effect: the charge is once per order (payments.charge), the
@@ -11,69 +13,114 @@ label and the receipt are once per order (unique rows), and the status moves onc
 import logging
 
 from celery import group, signature
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
 
-from catalog import stock
 from harbor import enqueue
 from orders.models import UNFINISHED, Order, OrderStatus
 from orders.shipping import ensure_shipment
 from orders.state import transition
+from orders import throttles
+from orders.stock import release_stock
 from payments.charge import charge
 from payments.models import Payment
 
 logger = logging.getLogger(__name__)
 ACTOR = "fulfill_order"
+AWAITING_PAYMENT = (OrderStatus.PENDING, OrderStatus.REQUIRES_ACTION)
 
 
 def is_unfinished(order_id):
-    return Order.objects.filter(pk=order_id, status__in=UNFINISHED).exists()
+    return Order.objects.filter(pk=order_id, status__in=(*UNFINISHED, OrderStatus.REQUIRES_ACTION)).exists()
 
 
-def count_attempt(order_id):
-    """Count one more charging run (order still pending). False (and the order moved to
-    needs_review) once the runs exceed the cap: a task that crashes its worker every time
-    is redelivered every time (acks_late), and this is what ends that loop. Runs for a
-    paid order only fan out and are not counted; reconciliation counts its own rounds."""
-    Order.objects.filter(pk=order_id, status=OrderStatus.PENDING).update(attempts=F("attempts") + 1)
+# --- The attempt cap ----------------------------------------------------------------------
+# It ends a loop of a delivery that can never finish: a task that kills its worker every time
+# is redelivered every time (acks_late + reject_on_worker_lost). What counts is a run that
+# DIED (its worker was killed, or the hard time limit struck: begin_run finds the previous
+# run's mark still set), hit the soft time limit, or failed with an unexpected error. A
+# transient failure (Stripe answering 503, a database blip) does not count: it is what the
+# retry budget and then reconciliation are for, so a Stripe outage is not a review queue.
+
+def begin_run(order_id):
+    """Mark a run as started (and count the previous one if it never ended); bump
+    updated_at, so reconciliation leaves an order alone while a run is retrying it.
+    False, and the order moved to needs_review, once the cap is passed."""
+    Order.objects.filter(pk=order_id, status__in=AWAITING_PAYMENT).update(
+        attempts=F("attempts") + Case(When(run_started_at__isnull=False, then=Value(1)), default=Value(0)),
+        run_started_at=timezone.now(), updated_at=timezone.now())
     order = Order.objects.get(pk=order_id)
-    if order.status == OrderStatus.PENDING and order.attempts > settings.FULFILL_MAX_ATTEMPTS:
-        give_up(order, f"fulfill_order started {order.attempts - 1} times without finishing; "
+    if order.status in AWAITING_PAYMENT and order.attempts >= settings.FULFILL_MAX_ATTEMPTS:
+        give_up(order, f"fulfill_order died, timed out or failed {order.attempts} times without finishing; "
                        "stopped to avoid a crash loop. Check the worker logs, then retry.")
+        Order.objects.filter(pk=order_id).update(run_started_at=None)
         return False
     return True
+
+
+def end_run(order_id, error=None):
+    """The run is over: a clean end, or a transient error (retried, not counted), or an
+    unexpected error or soft time limit (counted)."""
+    counted = error is not None and (isinstance(error, SoftTimeLimitExceeded) or not _transient(error))
+    Order.objects.filter(pk=order_id).update(run_started_at=None,
+                                             attempts=F("attempts") + (1 if counted else 0))
+
+
+def _transient(error):
+    from orders.tasks import fulfill_order  # its autoretry_for is the list of transient errors
+
+    return isinstance(error, fulfill_order.autoretry_for)
 
 
 def give_up(order, why, actor=ACTOR):
     return transition(order.id, order.status, OrderStatus.NEEDS_REVIEW, message=why, actor=actor)
 
 
+# --- The run --------------------------------------------------------------------------------
+
 def fulfill(order_id):
     order = Order.objects.get(pk=order_id)
-    if order.status == OrderStatus.PENDING:
-        apply_payment(order, charge(order))
+    if order.status in AWAITING_PAYMENT:
+        apply_payment(order, charge(order, may_save_intent=lambda: _still_pending(order.pk)))
         order.refresh_from_db()
     if order.status == OrderStatus.PAID:
         fan_out(order.id)
     return order.status
 
 
+def _still_pending(order_id):
+    """Run by payments.charge in the transaction that saves a PaymentIntent id: the order
+    row is locked, as orders.operations.cancel locks it, so the two never both succeed."""
+    return Order.objects.select_for_update().filter(pk=order_id, status=OrderStatus.PENDING).exists()
+
+
 def apply_payment(order, result, actor=ACTOR):
-    """Move a pending order on by a payment's outcome (a charge here, or a Stripe webhook).
-    Each move is conditional on `pending`, so its effects happen once whoever gets there first."""
+    """Move an order awaiting payment on by the payment's outcome (a charge here, or a Stripe
+    webhook). Each move is conditional on the order still awaiting payment, so its effects
+    happen once whoever gets there first."""
     if result.status == Payment.Status.SUCCEEDED:
         with transaction.atomic():
-            if transition(order.id, OrderStatus.PENDING, OrderStatus.PAID, message=result.message, actor=actor):
+            if _advance(order, OrderStatus.PAID, result.message, actor):
                 ensure_shipment(order)  # the tracking number exists before label and receipt race
     elif result.status == Payment.Status.FAILED:
         with transaction.atomic():
-            if transition(order.id, OrderStatus.PENDING, OrderStatus.PAYMENT_FAILED, message=result.message,
-                          actor=actor):
-                stock.release(order.lines.all())
+            if _advance(order, OrderStatus.PAYMENT_FAILED, result.message, actor):
+                release_stock(order)
                 enqueue.after_commit("notifications.tasks.send_payment_failed", order.id)
+                transaction.on_commit(lambda: throttles.record_failed_payment(order.email), robust=True)
     elif result.status == Payment.Status.REQUIRES_ACTION:
-        transition(order.id, OrderStatus.PENDING, OrderStatus.NEEDS_REVIEW, message=result.message, actor=actor)
+        transition(order.id, OrderStatus.PENDING, OrderStatus.REQUIRES_ACTION, message=result.message, actor=actor)
+    elif result.review:
+        _advance(order, OrderStatus.NEEDS_REVIEW, result.message, actor)
+
+
+def _advance(order, to_status, message, actor):
+    """One conditional move from whichever awaiting-payment status the order is in."""
+    return any(transition(order.id, from_status, to_status, message=message, actor=actor)
+               for from_status in AWAITING_PAYMENT)
 
 
 def fan_out(order_id):

@@ -7,16 +7,19 @@ from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.units import inch
 from reportlab.pdfgen import canvas
 
+from orders.addresses import address_lines
+
 WIDTH, HEIGHT = 4 * inch, 6 * inch
 MARGIN = 0.25 * inch
+BARCODE_HEIGHT = 0.9 * inch
+BARCODE_TOP = MARGIN + 18 + BARCODE_HEIGHT  # the order's lines stop above it
 
 
-def _address_lines(address):
-    lines = [address["name"], address["line1"]]
-    if address.get("line2"):
-        lines.append(address["line2"])
-    lines += [f"{address['postal_code']} {address['city']}", address["country"]]
-    return lines
+def _fit(lines, room):
+    """As many lines as there is room for, the last one saying how many were left out."""
+    if len(lines) <= room:
+        return lines
+    return lines[:room - 1] + [f"+ {len(lines) - room + 1} more"] if room > 0 else []
 
 
 def render(order, shipment):
@@ -35,21 +38,22 @@ def render(order, shipment):
     pdf.setFont("Helvetica-Bold", 7)
     pdf.drawString(MARGIN, y, "FROM")
     y -= 10
-    text(_address_lines(settings.SHIP_FROM), 8)
+    text(address_lines(settings.SHIP_FROM), 8)
     y -= 8
     pdf.line(MARGIN, y, WIDTH - MARGIN, y)
     y -= 16
     pdf.setFont("Helvetica-Bold", 9)
     pdf.drawString(MARGIN, y, "SHIP TO")
     y -= 16
-    text(_address_lines(order.shipping_address), 13, gap=3)
+    text(address_lines(order.shipping_address), 13, gap=3)
     y -= 6
     pdf.line(MARGIN, y, WIDTH - MARGIN, y)
     y -= 12
     text([f"Order {order.id}"], 7)
-    text([f"{line.quantity} x {line.sku}" for line in order.lines.all()[:8]], 8)
+    # A long address (a region, a postcode on its own line) leaves less room for the lines.
+    text(_fit([f"{line.quantity} x {line.sku}" for line in order.lines.all()], int((y - BARCODE_TOP - 4) // 10)), 8)
 
-    barcode = Code128(shipment.tracking_number, barHeight=0.9 * inch, barWidth=1.1)
+    barcode = Code128(shipment.tracking_number, barHeight=BARCODE_HEIGHT, barWidth=1.1)
     barcode.drawOn(pdf, (WIDTH - barcode.width) / 2, MARGIN + 18)
     pdf.setFont("Helvetica-Bold", 11)
     pdf.drawCentredString(WIDTH / 2, MARGIN + 4, shipment.tracking_number)

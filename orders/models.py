@@ -5,6 +5,7 @@ from django.db import models
 
 class OrderStatus(models.TextChoices):
     PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"  # the shopper must authenticate the card (3-D Secure)
     PAID = "paid"
     FULFILLED = "fulfilled"  # charged, label created and receipt sent
     PAYMENT_FAILED = "payment_failed"
@@ -16,7 +17,8 @@ class OrderStatus(models.TextChoices):
 # Groups of statuses that several modules ask about, named once here.
 UNFINISHED = (OrderStatus.PENDING, OrderStatus.PAID)  # the pipeline still owes work
 CHARGED = (OrderStatus.PAID, OrderStatus.FULFILLED)  # money taken and kept: ship, e-mail, refund
-HOLDING_STOCK = (*UNFINISHED, OrderStatus.FULFILLED, OrderStatus.NEEDS_REVIEW)  # units out of stock
+# Nothing more will happen to the order by itself or by the shopper (status pages stop polling).
+FINAL = (OrderStatus.FULFILLED, OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELED, OrderStatus.REFUNDED)
 
 
 class Order(models.Model):
@@ -30,8 +32,12 @@ class Order(models.Model):
     payment_method = models.CharField(max_length=255)
     total = models.PositiveIntegerField(help_text="Minor units (cents).")
     currency = models.CharField(max_length=3)
-    # fulfill_order runs so far; past settings.FULFILL_MAX_ATTEMPTS the order goes to review.
+    # fulfill_order runs that died, timed out or failed unexpectedly; at settings.FULFILL_MAX_ATTEMPTS
+    # the order goes to review. run_started_at marks a run in progress (orders.fulfillment.begin_run).
     attempts = models.PositiveIntegerField(default=0)
+    run_started_at = models.DateTimeField(null=True, blank=True)
+    # The order's units went back to stock (orders.stock.release_stock): at most once.
+    stock_released = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -62,6 +68,9 @@ class OrderLine(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["order", "product"], name="orderline_one_per_product")]
+
+    def __str__(self):  # the title of the line's row in the order admin
+        return f"{self.quantity} × {self.sku}"
 
     @property
     def line_total(self):

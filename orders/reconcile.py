@@ -1,17 +1,25 @@
-"""Reconciliation: find orders stuck in pending or paid and push them on.
+"""Reconciliation: find orders the pipeline still owes work and push them on.
 
 Celery delivers at least once, but a message can still be missing: the broker was down
 when checkout committed (the order is stored, the publish failed), the web process died
-between commit and publish, or Redis lost its data. The order row itself is the record
-of work to do, so no separate outbox is needed: any order that has sat in `pending` or
-`paid` longer than RECONCILE_AFTER is re-enqueued here.
+between commit and publish, Redis lost its data, or a task used up its retries during an
+outage. The order row itself is the record of work to do, so no separate outbox is needed.
+Every order untouched for RECONCILE_AFTER is looked at:
 
 - pending → fulfill_order again. It looks at Stripe first: an intent already created is
   retrieved and settled (confirmed once, or its outcome recorded), never charged twice.
+  A pending order that never got a payment attempt within RESERVATION_WINDOW is canceled,
+  so abandoned or abusive orders do not hold stock.
 - paid → the fan-out task whose effect is missing (label, receipt), or completion.
-- past the attempt cap → needs_review, with an event saying why.
-- a refund staff requested that has not happened → refund_order again.
-- a payment-failed or refund e-mail that never went out → its task again.
+- requires_action (3-D Secure) → fulfill_order, which asks Stripe whether the shopper has
+  authenticated (a page closed before telling Harbor); past AUTHENTICATION_WINDOW →
+  cancel_order (intent canceled at Stripe, stock released, shopper told).
+- at the attempt cap (runs that died) → needs_review, with an event saying why.
+- a refund requested (or pending at Stripe) that has not settled → refund_order again.
+- a payment-failed, canceled or refund e-mail that never went out → its task again.
+
+A reconciliation round is not an attempt: an order that keeps failing for a transient
+reason (a Stripe outage) is simply sent again, until Stripe answers.
 
 Rows are taken with SELECT ... FOR UPDATE SKIP LOCKED in pk order and their updated_at is
 bumped, so two beat processes (or two runs) split the stuck orders instead of doubling up.
@@ -23,14 +31,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from harbor import enqueue
 from notifications.models import Notification
+from orders import authentication
 from orders.fulfillment import give_up, missing_fan_out
-from orders.models import CHARGED, UNFINISHED, Order, OrderStatus
-from payments.models import Payment
+from orders.models import UNFINISHED, Order, OrderStatus
+from payments.models import Payment, Refund
 
 logger = logging.getLogger(__name__)
 ACTOR = "reconcile_stuck_orders"
@@ -47,52 +55,36 @@ def reconcile(limit=500):
     with transaction.atomic():
         stuck = list(stuck_orders(now).select_for_update(skip_locked=True, of=("self",))
                      .select_related("shipment").order_by("pk")[:limit])
+        unpaid = _never_tried(now, [o.pk for o in stuck if o.status == OrderStatus.PENDING])
         for order in stuck:
-            for action in _actions(order):
+            for action in _actions(order, unpaid):
                 done[action] += 1
-        # Bump updated_at (the next look is RECONCILE_AFTER away) and count the round.
-        Order.objects.filter(pk__in=[o.pk for o in stuck]).update(updated_at=now, attempts=F("attempts") + 1)
-        done.update(_requested_refunds(now))
+        Order.objects.filter(pk__in=[o.pk for o in stuck]).update(updated_at=now)  # next look: RECONCILE_AFTER away
+        done.update(_awaiting_authentication(now, limit))
+        done.update(_unsettled_refunds(now))
     done.update(_unsent_emails(now))
     if done:
         logger.warning("reconcile: %s", dict(done))
     return dict(done)
 
 
-def _requested_refunds(now):
-    """Refunds staff asked for that have not happened (the task was lost or failed)."""
-    cutoff = now - timedelta(seconds=settings.RECONCILE_AFTER)
-    waiting = list(Payment.objects.select_for_update(skip_locked=True)
-                   .filter(refund_requested_at__lt=cutoff, order__status__in=CHARGED)
-                   .values_list("pk", "order_id"))
-    Payment.objects.filter(pk__in=[pk for pk, _ in waiting]).update(refund_requested_at=now)
-    for _, order_id in waiting:
-        enqueue.after_commit("payments.tasks.refund_order", order_id, actor=ACTOR)
-    return {"refund_order": len(waiting)} if waiting else {}
+def _never_tried(now, pending_ids):
+    """Pending orders older than RESERVATION_WINDOW with no payment attempt at all."""
+    cutoff = now - timedelta(seconds=settings.RESERVATION_WINDOW)
+    tried = Payment.objects.filter(order_id__in=pending_ids).values("order_id")
+    return set(Order.objects.filter(pk__in=pending_ids, created_at__lt=cutoff).exclude(pk__in=tried)
+               .values_list("pk", flat=True))
 
 
-EMAIL_FOR_STATUS = {OrderStatus.PAYMENT_FAILED: ("payment_failed", "notifications.tasks.send_payment_failed"),
-                    OrderStatus.REFUNDED: ("refund", "notifications.tasks.send_refund")}
-
-
-def _unsent_emails(now):
-    """Shoppers not yet told that their payment failed or their refund went through
-    (the e-mail task was lost with the broker). Looks back a week; the task is idempotent."""
-    done = Counter()
-    recent = Order.objects.filter(updated_at__lt=now - timedelta(seconds=settings.RECONCILE_AFTER),
-                                  updated_at__gt=now - timedelta(days=7))
-    for status, (kind, task) in EMAIL_FOR_STATUS.items():
-        sent = Notification.objects.filter(kind=kind, sent_at__isnull=False).values("order_id")
-        for order_id in recent.filter(status=status).exclude(pk__in=sent).values_list("pk", flat=True):
-            enqueue.after_commit(task, order_id)
-            done[task.rsplit(".", 1)[1]] += 1
-    return done
-
-
-def _actions(order):
+def _actions(order, unpaid):
     if order.attempts >= settings.FULFILL_MAX_ATTEMPTS:
-        give_up(order, f"Reconciliation gave up: {order.attempts} fulfillment attempts without finishing.", ACTOR)
+        give_up(order, f"Reconciliation gave up: {order.attempts} fulfillment runs died without finishing.", ACTOR)
         return ["needs_review"]
+    if order.pk in unpaid:
+        hours = settings.RESERVATION_WINDOW / 3600
+        enqueue.after_commit("orders.tasks.cancel_order", order.id, actor=ACTOR,
+                             reason=f"No payment was attempted within {hours:g} h: the reserved stock is released.")
+        return ["cancel_unpaid"]
     if order.status == OrderStatus.PENDING:
         enqueue.after_commit("orders.tasks.fulfill_order", order.id)
         return ["fulfill_order"]
@@ -102,3 +94,57 @@ def _actions(order):
     for task in missing or ["orders.tasks.create_label"]:
         enqueue.after_commit(task, order.id)
     return [task.rsplit(".", 1)[1] for task in missing] or ["complete"]
+
+
+def _awaiting_authentication(now, limit):
+    """3-D Secure orders: look at Stripe again every RECONCILE_AFTER; cancel once the window closed."""
+    done = Counter()
+    cutoff = now - timedelta(seconds=settings.RECONCILE_AFTER)
+    waiting = list(Order.objects.filter(status=OrderStatus.REQUIRES_ACTION, updated_at__lt=cutoff)
+                   .select_for_update(skip_locked=True, of=("self",)).order_by("pk").values_list("pk", flat=True)[:limit])
+    too_late = set(authentication.expired(now).filter(pk__in=waiting).values_list("pk", flat=True))
+    for order_id in waiting:
+        if order_id in too_late:
+            minutes = settings.AUTHENTICATION_WINDOW // 60
+            enqueue.after_commit("orders.tasks.cancel_order", order_id, actor=ACTOR,
+                                 reason=f"The payment was not authenticated within {minutes} minutes.")
+            done["cancel_order"] += 1
+        else:
+            enqueue.after_commit("orders.tasks.fulfill_order", order_id)
+            done["check_authentication"] += 1
+    Order.objects.filter(pk__in=waiting).update(updated_at=now)
+    return done
+
+
+def _unsettled_refunds(now):
+    """Refunds requested but not made (the task was lost or ran out of retries), or made but
+    still pending at Stripe: refund_order again (it gives a request up after REFUND_MAX_ATTEMPTS)."""
+    cutoff = now - timedelta(seconds=settings.RECONCILE_AFTER)
+    waiting = list(Refund.objects.select_for_update(skip_locked=True)
+                   .filter(status__in=(Refund.Status.REQUESTED, Refund.Status.PENDING), updated_at__lt=cutoff)
+                   .values_list("pk", "payment__order_id"))
+    Refund.objects.filter(pk__in=[pk for pk, _ in waiting]).update(updated_at=now)
+    orders = sorted({order_id for _, order_id in waiting})
+    for order_id in orders:
+        enqueue.after_commit("orders.tasks.refund_order", order_id, actor=ACTOR)
+    return {"refund_order": len(orders)} if orders else {}
+
+
+EMAIL_FOR_STATUS = {OrderStatus.PAYMENT_FAILED: ("payment_failed", "notifications.tasks.send_payment_failed"),
+                    OrderStatus.REFUNDED: ("refund", "notifications.tasks.send_refund"),
+                    OrderStatus.CANCELED: ("canceled", "notifications.tasks.send_canceled")}
+
+
+def _unsent_emails(now):
+    """Shoppers not yet told that their payment failed, their order was canceled or their
+    refund went through (the e-mail task was lost with the broker). Looks back a week; the
+    task is idempotent."""
+    done = Counter()
+    recent = Order.objects.filter(updated_at__lt=now - timedelta(seconds=settings.RECONCILE_AFTER),
+                                  updated_at__gt=now - timedelta(days=7))
+    for status, (kind, task) in EMAIL_FOR_STATUS.items():
+        sent = Notification.objects.filter(kind=kind, sent_at__isnull=False).values("order_id")
+        for order_id in recent.filter(status=status).exclude(pk__in=sent).values_list("pk", flat=True):
+            enqueue.after_commit(task, order_id)
+            done[task.rsplit(".", 1)[1]] += 1
+    return done

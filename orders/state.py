@@ -17,14 +17,16 @@ from orders.models import OrderStatus as S
 logger = logging.getLogger(__name__)
 
 ALLOWED = {
-    S.PENDING: {S.PAID, S.PAYMENT_FAILED, S.CANCELED, S.NEEDS_REVIEW},
+    S.PENDING: {S.REQUIRES_ACTION, S.PAID, S.PAYMENT_FAILED, S.CANCELED, S.NEEDS_REVIEW},
+    # Waiting for the shopper's 3-D Secure: Stripe's answer moves it on, or the window closes.
+    S.REQUIRES_ACTION: {S.PAID, S.PAYMENT_FAILED, S.CANCELED, S.NEEDS_REVIEW},
     S.PAID: {S.FULFILLED, S.REFUNDED, S.NEEDS_REVIEW},
-    S.FULFILLED: {S.REFUNDED},
+    S.FULFILLED: {S.REFUNDED, S.NEEDS_REVIEW},  # review: a refund that failed at Stripe
     # Staff resolve a review by moving the order on to where it belongs.
     S.NEEDS_REVIEW: {S.PENDING, S.PAID, S.FULFILLED, S.PAYMENT_FAILED, S.CANCELED, S.REFUNDED},
     S.PAYMENT_FAILED: set(),
     S.CANCELED: set(),
-    S.REFUNDED: set(),
+    S.REFUNDED: {S.NEEDS_REVIEW},  # a refund that failed later at Stripe: the money did not go back
 }
 
 

@@ -10,8 +10,10 @@ from rest_framework.views import APIView
 from catalog.stock import InsufficientStock
 from harbor.api import ErrorSerializer, ValidationErrorSerializer
 from orders import checkout
+from orders.metrics import CHECKOUT_OUTCOMES
 from orders.models import Order, Shipment
-from orders.serializers import CheckoutSerializer, OrderSerializer
+from orders.serializers import CheckoutSerializer, OrderSerializer, placed_order_data
+from orders.throttles import CheckoutRateThrottle, FailedPaymentsThrottle
 
 
 ORDER_QUERYSET = Order.objects.select_related("payment", "shipment").prefetch_related("lines", "notifications")
@@ -42,6 +44,19 @@ def _idempotency_key(request):
 
 
 class OrderCreate(APIView):
+    throttle_classes = [CheckoutRateThrottle, FailedPaymentsThrottle]
+
+    def dispatch(self, request, *args, **kwargs):
+        """Every answer to a POST is counted by status (harbor_checkout_outcomes_total): throttled
+        429s and parse errors (raised before post() runs) too, and a 500 when something escaped."""
+        response = None
+        try:
+            response = super().dispatch(request, *args, **kwargs)
+            return response
+        finally:
+            if request.method == "POST":
+                CHECKOUT_OUTCOMES.labels(status=str(response.status_code if response is not None else 500)).inc()
+
     @extend_schema(
         request=CheckoutSerializer,
         parameters=[IDEMPOTENCY_KEY],
@@ -52,8 +67,16 @@ class OrderCreate(APIView):
             409: OpenApiResponse(ErrorSerializer, "insufficient_stock (with `skus`); nothing written."),
             413: OpenApiResponse(ErrorSerializer, "Body over 64 KiB."),
             422: OpenApiResponse(ErrorSerializer, "Idempotency-Key reused with a different body."),
+            429: OpenApiResponse(ErrorSerializer, "Too many orders from this client, or too many failed "
+                                                  "payments for this e-mail address; see Retry-After."),
         },
         summary="Place an order (answers before payment; poll the order for its status)",
+        description=(
+            "The body's shape, lengths, patterns and bounds are all in its schema. What the schema cannot "
+            "say is checked too (400 naming the field): every SKU must be an active product of the catalog "
+            "(`GET /api/products/`), one line per SKU, all lines in one currency. Stock short: 409. "
+            "String fields are stored without leading and trailing spaces."
+        ),
     )
     def post(self, request):
         key = _idempotency_key(request)
@@ -63,17 +86,20 @@ class OrderCreate(APIView):
             order, created = checkout.place_order(
                 **body.validated_data, idempotency_key=key, request_hash=checkout.fingerprint(request.data)
             )
+        except checkout.UnknownProducts as exc:
+            raise exceptions.ValidationError({"lines": [str(exc)]})
         except InsufficientStock as exc:
             raise Conflict({"code": "insufficient_stock", "detail": str(exc), "skus": exc.skus})
         except checkout.IdempotencyKeyReused:
             raise Unprocessable({"code": "idempotency_key_reused",
                                  "detail": "This Idempotency-Key was used with a different request body."})
         headers = {"Location": reverse("order-detail", args=[order.pk])}
-        if not created:
-            headers["Idempotent-Replayed"] = "true"
-            order = ORDER_QUERYSET.get(pk=order.pk)
+        if created:  # answered from what checkout wrote, without reading it back
+            return Response(placed_order_data(order), headers=headers, status=status.HTTP_202_ACCEPTED)
+        headers["Idempotent-Replayed"] = "true"
+        order = ORDER_QUERYSET.get(pk=order.pk)
         return Response(OrderSerializer(order, context={"request": request}).data, headers=headers,
-                        status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
+                        status=status.HTTP_200_OK)
 
 
 @extend_schema(responses={200: OrderSerializer, 404: ErrorSerializer})

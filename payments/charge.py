@@ -1,10 +1,13 @@
 """Charge an order exactly once, even when this runs twice, concurrently, or after a crash.
 
 Steps, each persisted before the next one uses it, so a re-run resumes where Stripe is:
-customer → PaymentMethod attached → PaymentIntent created (confirm=False) → its id saved
-→ confirmed. Only the PaymentIntent whose id is saved on the order's single Payment row is
+customer (with the PaymentMethod attached) → PaymentIntent created (confirm=False) → its id
+saved → confirmed: three Stripe calls on the first run, and a re-run looks before it acts. Only the PaymentIntent whose id is saved on the order's single Payment row is
 ever confirmed, and Stripe confirms a PaymentIntent at most once, so at most one charge
 can succeed per order, even against a server that ignores idempotency keys.
+
+This module sits below orders/: it is handed the order (id, total, currency, e-mail, payment
+method) and a `may_save_intent()` guard that orders/ implements with its row lock.
 """
 
 import logging
@@ -16,7 +19,6 @@ from django.db.models import F, Q
 
 from harbor import failpoints
 from harbor.retry import NotSettledYet
-from orders.models import Order
 from payments import gateway
 from payments.models import Payment
 
@@ -27,42 +29,58 @@ logger = logging.getLogger(__name__)
 class Result:
     status: str  # a Payment.Status
     message: str
+    review: bool = False  # nothing settled, but a person must look (e.g. our Stripe key is refused)
 
 
-def charge(order):
-    """Take the order's total once. Returns a Result; raises on transient trouble."""
+def charge(order, may_save_intent):
+    """Take the order's total once. Returns a Result; raises on transient trouble.
+
+    `may_save_intent()` runs inside the transaction that saves the PaymentIntent id and
+    answers whether the order may still be charged (orders/ locks the order row and checks
+    that it is pending: a cancel takes the same lock, so the two never both succeed).
+    A payment waiting for the shopper's 3-D Secure is looked up at Stripe, never confirmed
+    again: the shopper's authentication is what completes (or fails) it."""
     payment, _ = Payment.objects.get_or_create(order=order, defaults={"amount": order.total, "currency": order.currency})
     Payment.objects.filter(pk=payment.pk).update(attempts=F("attempts") + 1)
+    if payment.status == Payment.Status.REQUIRES_ACTION and payment.payment_intent_id:
+        return _settle(payment, gateway.retrieve_intent(payment.payment_intent_id))
     if payment.status != Payment.Status.PENDING:
         return Result(payment.status, payment.last_error or f"payment already {payment.status}")
     failpoints.hit("charge.before_stripe", order.id)
     try:
         if not payment.customer_id:
-            payment = _save_once(payment, "customer_id", gateway.create_customer(order).id)
-        if not payment.payment_method_id:
+            customer = gateway.create_customer(order)
+            payment = _save_once(payment, "customer_id", customer.id, payment_method_id=order.payment_method)
+        if not payment.payment_method_id:  # a customer made before cards were attached at creation
             attached = gateway.attach_payment_method(order, payment.customer_id)
             payment = _save_once(payment, "payment_method_id", attached.id)
+        created = None
         if not payment.payment_intent_id:
-            intent = gateway.create_intent(order, payment)
-            payment = _save_intent(order, payment, intent.id)
-            if payment.payment_intent_id != intent.id:  # a concurrent run saved its intent first,
-                _cancel_quietly(intent.id)  # or the order was canceled meanwhile
+            created = gateway.create_intent(order, payment)
+            payment = _save_intent(payment, created.id, may_save_intent)
+            if payment.payment_intent_id != created.id:  # a concurrent run saved its intent first,
+                _cancel_quietly(created.id)  # or the order was canceled meanwhile
+                created = None
             if not payment.payment_intent_id:
                 return record(payment, Payment.Status.FAILED, "The order was canceled before payment.")
-        intent = _confirmed(order, payment.payment_intent_id)
+        intent = _confirmed(order, payment.payment_intent_id, known=created)
         failpoints.hit("charge.after_confirm", order.id)  # charged at Stripe, nothing written yet
     except stripe.CardError as exc:  # declined while attaching the card
         return record(payment, Payment.Status.FAILED, _describe(exc))
-    except (stripe.InvalidRequestError, stripe.AuthenticationError, stripe.PermissionError) as exc:
-        # Not worth retrying: an unknown payment method, or our own configuration.
-        status = Payment.Status.FAILED if isinstance(exc, stripe.InvalidRequestError) else Payment.Status.REQUIRES_ACTION
-        return record(payment, status, _describe(exc))
+    except stripe.InvalidRequestError as exc:  # an unknown payment method: not worth retrying
+        return record(payment, Payment.Status.FAILED, _describe(exc))
+    except (stripe.AuthenticationError, stripe.PermissionError) as exc:
+        # Our own configuration (key refused): the card is fine and nothing moved. The Payment
+        # stays pending, so once ops fix the key, a retry continues from what Stripe has.
+        Payment.objects.filter(pk=payment.pk).update(last_error=_describe(exc))
+        return Result(Payment.Status.PENDING, f"Stripe refused Harbor's request: {_describe(exc)}", review=True)
     return _settle(payment, intent)
 
 
-def _confirmed(order, intent_id):
-    """Confirm the saved intent if nobody has yet; return it as Stripe now has it."""
-    intent = gateway.retrieve_intent(intent_id)
+def _confirmed(order, intent_id, known=None):
+    """Confirm the saved intent if nobody has yet; return it as Stripe now has it. `known`:
+    the intent this very run just created, whose state needs no second look."""
+    intent = known or gateway.retrieve_intent(intent_id)
     if intent.status == "requires_confirmation":
         failpoints.hit("charge.before_confirm", order.id)
         try:
@@ -82,30 +100,70 @@ def _settle(payment, intent):
         return record(payment, Payment.Status.FAILED, error.message if error else f"intent {intent.status}")
     if intent.status == "requires_action":
         return record(payment, Payment.Status.REQUIRES_ACTION,
-                       "The card asks for authentication (3-D Secure), which off-session checkout cannot do.")
+                      "The card asks the shopper to authenticate the payment (3-D Secure).",
+                      client_secret=intent.client_secret)
     raise NotSettledYet(f"payment intent {intent.id} is {intent.status}")
 
 
-def record(payment, status, message):
-    """Write a payment outcome on the Payment row; return it as a Result."""
+# Where a Payment may go from each status. Never backwards: a run paused mid-charge that
+# wakes up late must not turn `refunded` back into `succeeded` (or `failed` into anything).
+FORWARD = {
+    Payment.Status.PENDING: {Payment.Status.REQUIRES_ACTION, Payment.Status.SUCCEEDED, Payment.Status.FAILED},
+    Payment.Status.REQUIRES_ACTION: {Payment.Status.REQUIRES_ACTION, Payment.Status.SUCCEEDED,
+                                     Payment.Status.FAILED},
+    Payment.Status.SUCCEEDED: {Payment.Status.SUCCEEDED, Payment.Status.REFUNDED},
+    Payment.Status.FAILED: {Payment.Status.FAILED},
+    Payment.Status.REFUNDED: {Payment.Status.REFUNDED},
+}
+
+
+def record(payment, status, message, **fields):
+    """Write a payment outcome on the Payment row, conditionally (`UPDATE ... WHERE status IN
+    (statuses that may move there)`); return the outcome as a Result. If the row has already
+    moved on, nothing is written and the Result says where it stands."""
+    sources = [source for source, targets in FORWARD.items() if status in targets]
     last_error = "" if status == Payment.Status.SUCCEEDED else message
-    Payment.objects.filter(pk=payment.pk).update(status=status, last_error=last_error)
-    return Result(status, message)
+    fields.setdefault("client_secret", "")  # kept only while authentication is due
+    if Payment.objects.filter(pk=payment.pk, status__in=sources).update(status=status, last_error=last_error,
+                                                                         **fields):
+        return Result(status, message)
+    current = Payment.objects.values_list("status", flat=True).get(pk=payment.pk)
+    logger.warning("payment %s: %s refused, it is %s already", payment.pk, status, current)
+    return Result(current, f"payment already {current}")
 
 
-def _save_once(payment, field, value):
-    """Set an empty field; if a concurrent run set it first, keep (and return) theirs."""
-    Payment.objects.filter(Q(**{field: ""}) | Q(**{f"{field}__isnull": True}), pk=payment.pk).update(**{field: value})
+def void(payment):
+    """Make sure the payment can never charge (cancel its intent at Stripe) unless it already
+    has: returns SUCCEEDED if Stripe charged it after all, else FAILED once it is canceled."""
+    if payment.payment_intent_id:
+        intent = gateway.retrieve_intent(payment.payment_intent_id)
+        if intent.status not in ("succeeded", "canceled", "processing"):
+            try:
+                intent = gateway.cancel_intent(payment.payment_intent_id, order_id=payment.order_id)
+            except stripe.InvalidRequestError as exc:  # it moved meanwhile: Stripe's state decides
+                logger.info("payment %s: cancel %s: %s", payment.pk, payment.payment_intent_id, exc)
+                intent = gateway.retrieve_intent(payment.payment_intent_id)
+        if intent.status == "succeeded":
+            return _settle(payment, intent)
+        if intent.status != "canceled":
+            raise NotSettledYet(f"payment intent {intent.id} is {intent.status}")
+    return record(payment, Payment.Status.FAILED, "Canceled before payment completed.")
+
+
+def _save_once(payment, field, value, **also):
+    """Set an empty field (and `also`, with it); if a concurrent run set it first, keep (and
+    return) theirs."""
+    Payment.objects.filter(Q(**{field: ""}) | Q(**{f"{field}__isnull": True}), pk=payment.pk).update(
+        **{field: value}, **also)
     payment.refresh_from_db()
     return payment
 
 
-def _save_intent(order, payment, intent_id):
-    """Save the intent id only while the order is pending, under the order's row lock:
-    orders.operations.cancel takes the same lock, so a canceled order never gets an
-    intent confirmed, and an order with an intent is never canceled."""
+def _save_intent(payment, intent_id, may_save_intent):
+    """Save the intent id only if the guard allows it, in the guard's transaction (it holds
+    the order's row lock): a canceled order never gets an intent confirmed."""
     with transaction.atomic():
-        if Order.objects.select_for_update().filter(pk=order.pk, status="pending").exists():
+        if may_save_intent():
             return _save_once(payment, "payment_intent_id", intent_id)
     payment.refresh_from_db()
     return payment

@@ -2,6 +2,8 @@
 
 import base64
 import json
+import os
+from contextlib import contextmanager, nullcontext
 
 import pytest
 import redis
@@ -9,6 +11,13 @@ from django.conf import settings
 from rest_framework.test import APIClient
 
 from tests.factories import ProductFactory
+
+
+@pytest.fixture(autouse=True)
+def _no_checkout_rate_limit(settings):
+    """Tests place many orders from 127.0.0.1 within a minute: the per-IP limit is off unless a
+    test turns it on (tests/test_throttling.py). Shops started as processes get it off too."""
+    settings.CHECKOUT_RATE_LIMIT = ""
 
 
 @pytest.fixture
@@ -37,6 +46,22 @@ def checkout_body():
         return body
 
     return make
+
+
+@pytest.fixture
+def ops_login(db):
+    """ops_login(username): a test Client logged in as a new staff user in the `ops` group."""
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+
+    def login(username):
+        user = User.objects.create_user(username, f"{username}@example.com", "not-a-secret-3141", is_staff=True)
+        user.groups.add(Group.objects.get(name="ops"))  # the group from migration orders/0005_ops_group
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return login
 
 
 @pytest.fixture
@@ -71,43 +96,141 @@ def smtp_sink():
 
 @pytest.fixture(scope="session")
 def stripe_proxy():
-    from tests.faultproxy import FaultProxy
+    from loadtest.faultproxy import FaultProxy
 
     proxy = FaultProxy(settings.STRIPE_API_BASE).start()
     yield proxy
     proxy.stop()
 
 
+# --- The broker: Redis (the default), or the real RabbitMQ for the tests marked to run on both ---
+
+BROKERS = ("redis", "rabbitmq")
+
+
+@pytest.fixture
+def broker_kind():
+    """The broker a test runs on. A test (or module) marked @pytest.mark.brokers("redis",
+    "rabbitmq") runs once on each (pytest_generate_tests below): its id names the broker."""
+    return "redis"
+
+
+def pytest_generate_tests(metafunc):
+    marker = metafunc.definition.get_closest_marker("brokers")
+    if marker is not None and "broker_kind" in metafunc.fixturenames:
+        metafunc.parametrize("broker_kind", marker.args or BROKERS)
+
+
+def _rabbitmq_vhost():
+    from tests import rabbit
+
+    problem = rabbit.unavailable(rabbit.base_url())
+    if problem:
+        if rabbit.required():
+            pytest.fail(f"HARBOR_REQUIRE_RABBITMQ=1 and {problem}", pytrace=False)
+        pytest.skip(f"RabbitMQ variant: {problem} (HARBOR_REQUIRE_RABBITMQ=1 makes this a failure)")
+    vhost = rabbit.Vhost(rabbit.base_url())
+    try:
+        yield vhost.create()
+    finally:
+        vhost.delete()
+
+
 @pytest.fixture(scope="session")
-def _session_worker(django_db_setup, smtp_sink, stripe_proxy, tmp_path_factory):
+def rabbitmq():
+    """A vhost of this session's own on the RabbitMQ at RABBITMQ_URL, set up by setup_rabbitmq
+    and deleted at the end (tests/rabbit.py), for the fault matrix's shops. Unreachable: the
+    RabbitMQ variants are skipped, or fail with HARBOR_REQUIRE_RABBITMQ=1 (CI)."""
+    yield from _rabbitmq_vhost()
+
+
+@pytest.fixture(scope="session")
+def rabbitmq_e2e():
+    """Another for the session's end-to-end worker, which consumes every queue of its vhost
+    for the rest of the session: it must never take a fault test's messages."""
+    yield from _rabbitmq_vhost()
+
+
+@contextmanager
+def celery_app_publishing_to(url):
+    """Meanwhile the test process's Celery app (checkout's publishes, .delay(), group()) sends
+    to `url`, with the queue declarations of that kind of broker; then as before."""
+    from harbor import brokers
+    from harbor.celery import app
+
+    amqp = brokers.is_amqp(url)
+    keys = ("broker_url", "task_queues", "broker_transport_options")
+    saved, saved_env = {key: app.conf[key] for key in keys}, os.environ.pop("CELERY_BROKER_URL", None)
+    saved_amqp, saved_pool = app.__dict__.pop("amqp", None), app._pool  # both cache the broker
+    app.conf.update(broker_url=url, task_queues=brokers.queues(amqp),
+                    broker_transport_options=brokers.transport_options(amqp, settings.CELERY_VISIBILITY_TIMEOUT))
+    app._pool = None
+    try:
+        yield app
+    finally:  # (its connections stay in kombu's global pools, for the next test on this broker)
+        app.conf.update(saved)
+        app.__dict__.pop("amqp", None)
+        if saved_amqp is not None:
+            app.__dict__["amqp"] = saved_amqp
+        app._pool = saved_pool
+        if saved_env is not None:
+            os.environ["CELERY_BROKER_URL"] = saved_env
+
+
+def _start_session_worker(tmp_path_factory, smtp_sink, stripe_proxy, name, **env):
     from tests.realworker import Worker
 
-    worker = Worker(tmp_path_factory.mktemp("worker") / "worker.log", {
+    return Worker(tmp_path_factory.mktemp(name) / "worker.log", {
         "STRIPE_API_BASE": stripe_proxy.url,  # the worker talks to Stripe through the fault proxy
         "EMAIL_URL": smtp_sink.url,
         "STRIPE_TIMEOUT": "3",
         "TASK_RETRY_BACKOFF": "1",
         "TASK_RETRY_BACKOFF_MAX": "4",
-    }).start()
+        "LOG_JSON": "1",  # as in production (tests/test_structured_logs.py reads it)
+        **env,
+    }, name=name).start()
+
+
+@pytest.fixture(scope="session")
+def _session_worker(django_db_setup, smtp_sink, stripe_proxy, tmp_path_factory):
+    worker = _start_session_worker(tmp_path_factory, smtp_sink, stripe_proxy, "e2e")
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(scope="session")
+def _session_worker_rabbitmq(django_db_setup, smtp_sink, stripe_proxy, tmp_path_factory, rabbitmq_e2e):
+    worker = _start_session_worker(tmp_path_factory, smtp_sink, stripe_proxy, "e2e-rabbitmq",
+                                   CELERY_BROKER_URL=rabbitmq_e2e.url)
     yield worker
     worker.stop()
 
 
 @pytest.fixture
-def worker(_session_worker, transactional_db, stripe_proxy, request):
-    """A running worker for this test; the test's data is committed so the worker sees it.
-    Afterwards it waits for the worker to go idle, so no task outlives the test's data."""
+def worker(broker_kind, transactional_db, stripe_proxy, request):
+    """A running worker for this test, on the test's broker; the test's data is committed so
+    the worker sees it. Afterwards it waits for the worker to go idle, so no task outlives the
+    test's data. On RabbitMQ, this process's own publishes go to the same vhost meanwhile."""
     from tests.realworker import wait_until_idle
 
+    if broker_kind == "rabbitmq":
+        vhost = request.getfixturevalue("rabbitmq_e2e")
+        session_worker = request.getfixturevalue("_session_worker_rabbitmq")
+        vhost.purge()
+        broker_url, publishing = vhost.url, celery_app_publishing_to(vhost.url)
+    else:
+        session_worker = request.getfixturevalue("_session_worker")
+        broker_url, publishing = settings.CELERY_BROKER_URL, nullcontext()
+        redis.Redis.from_url(broker_url).delete("payments", "fulfillment", "notifications")
     stripe_proxy.clear()
-    redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("payments", "fulfillment", "notifications")
-    yield _session_worker
-    idle = wait_until_idle()
+    with publishing:
+        yield session_worker
+        idle = wait_until_idle(broker_url=broker_url)
     stripe_proxy.clear()
     call = getattr(request.node, "rep_call", None)
     if call is not None and call.failed:
-        print("--- worker log ---\n" + _session_worker.tail())
-    assert idle, "worker still busy after the test:\n" + _session_worker.tail()
+        print("--- worker log ---\n" + session_worker.tail())
+    assert idle, "worker still busy after the test:\n" + session_worker.tail()
 
 
 def pytest_collection_modifyitems(items):

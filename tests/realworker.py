@@ -12,6 +12,8 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from harbor.brokers import is_amqp
+
 QUEUES = ("payments", "fulfillment", "notifications")
 
 
@@ -68,16 +70,25 @@ class Process:
 
 
 class Worker(Process):
-    def __init__(self, log_path, env, concurrency=2, name="e2e"):
-        args = [sys.executable, "-m", "celery", "-A", "harbor", "worker", "-Q", ",".join(QUEUES),
-                "--concurrency", str(concurrency), "--loglevel", "INFO", "--hostname", f"{name}@%h",
+    def __init__(self, log_path, env, concurrency=2, name="e2e", queues=QUEUES, pool="prefork"):
+        args = [sys.executable, "-m", "celery", "-A", "harbor", "worker", "-Q", ",".join(queues),
+                "--pool", pool, "--concurrency", str(concurrency), "--loglevel", "INFO", "--hostname", f"{name}@%h",
                 "--without-gossip", "--without-mingle"]
-        super().__init__(args, {**os.environ, "DATABASE_URL": test_database_url(), **env}, log_path, "ready.")
+        super().__init__(args, {**os.environ, "DATABASE_URL": test_database_url(), "CHECKOUT_RATE_LIMIT": "", **env},
+                         log_path, "ready.")
 
 
 def wait_until_idle(timeout=60, broker_url=None):
-    """Until no message waits in a queue and none is held unacknowledged by a worker."""
-    client = redis.Redis.from_url(broker_url or settings.CELERY_BROKER_URL)
+    """Until no message waits in a queue and none is held unacknowledged by a worker.
+    Redis: the queues' lists and kombu's `unacked` hash (which also holds the retries waiting
+    out a countdown). RabbitMQ: ready messages (the retries' countdowns wait in the broker,
+    in celery_delayed_*) and the deliveries consumers hold (tests/rabbit.py)."""
+    broker_url = broker_url or settings.CELERY_BROKER_URL
+    if is_amqp(broker_url):
+        from tests import rabbit
+
+        return rabbit.wait_idle(broker_url, timeout)
+    client = redis.Redis.from_url(broker_url)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not any(client.llen(q) for q in QUEUES) and not client.hlen("unacked"):

@@ -1,5 +1,6 @@
 """A real SMTP server (aiosmtpd) that keeps every message it accepts."""
 
+import asyncio
 import email
 import email.policy
 import threading
@@ -12,10 +13,13 @@ from harbor.devservices.base import free_port
 class Sink:
     def __init__(self):
         self.messages = []
+        self.delay = 0  # seconds to take over each message: a slow mail server
         self._lock = threading.Lock()
         self.controller = Controller(self, hostname="127.0.0.1", port=free_port())
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self._lock:
             self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
         return "250 OK"
@@ -23,6 +27,10 @@ class Sink:
     def to(self, address, subject_contains=""):
         with self._lock:
             return [m for m in self.messages if m["To"] == address and subject_contains in m["Subject"]]
+
+    def clear(self):
+        with self._lock:
+            self.messages.clear()
 
     @property
     def url(self):

@@ -21,8 +21,9 @@ CHANGELIST = "/admin/orders/order/"
 
 
 def make_order(status="pending", product=None, quantity=2, **fields):
-    order = Order.objects.create(email="shopper@example.com", shipping_address={"name": "Ada"},
-                                 payment_method="pm_card_visa", total=3600, currency="usd", status=status, **fields)
+    fields.setdefault("shipping_address", {"name": "Ada"})
+    order = Order.objects.create(email="shopper@example.com", payment_method="pm_card_visa", total=3600,
+                                 currency="usd", status=status, **fields)
     if product:
         OrderLine.objects.create(order=order, product=product, sku=product.sku, quantity=quantity, unit_price=1800)
     return order
@@ -73,7 +74,7 @@ def test_an_action_refuses_an_order_in_the_wrong_state_with_the_reason(ops_clien
     with django_capture_on_commit_callbacks(execute=True):
         msgs = run_action(ops_client, "retry_fulfillment", done, refused)
 
-    assert f"Order {refused.pk}: refused: only pending or paid orders are fulfilled; this one is canceled." in msgs
+    assert f"Order {refused.pk}: refused: only pending, requires_action or paid orders are fulfilled; this one is canceled." in msgs
     assert f"Order {done.pk}: fulfillment re-enqueued." in msgs
     assert staff_events(refused) == []
     assert queued_tasks(broker, "payments") == [("orders.tasks.fulfill_order", [str(done.pk)])]
@@ -97,20 +98,23 @@ def test_cancel_is_refused_for_a_paid_order(ops_client):
 
     msgs = run_action(ops_client, "cancel", order)
 
-    assert msgs == [f"Order {order.pk}: refused: only pending orders can be canceled; this one is paid."]
+    assert msgs == [f"Order {order.pk}: refused: only pending, requires_action or needs_review orders can be canceled; this one is paid."]
     order.refresh_from_db()
     assert order.status == "paid"
 
 
 def test_refund_queues_the_refund_task(ops_client, broker, django_capture_on_commit_callbacks):
+    from payments.models import Payment
+
     order = make_order("fulfilled")
+    Payment.objects.create(order=order, amount=3600, currency="usd", payment_intent_id="pi_x", status="succeeded")
 
     with django_capture_on_commit_callbacks(execute=True):
         msgs = run_action(ops_client, "request_refund", order)
 
     assert msgs == [f"Order {order.pk}: refund queued."]
-    assert staff_events(order) == [("", "", "Refund requested.")]
-    assert queued_tasks(broker, "payments") == [("payments.tasks.refund_order", [str(order.pk)])]
+    assert staff_events(order) == [("", "", "Refund of everything left requested.")]
+    assert queued_tasks(broker, "payments") == [("orders.tasks.refund_order", [str(order.pk)])]
 
 
 def test_mark_reviewed_sends_an_uncharged_order_back_to_pending(ops_client, broker,
@@ -120,10 +124,10 @@ def test_mark_reviewed_sends_an_uncharged_order_back_to_pending(ops_client, brok
     with django_capture_on_commit_callbacks(execute=True):
         msgs = run_action(ops_client, "mark_reviewed", order)
 
-    assert msgs == [f"Order {order.pk}: marked reviewed, sent on."]
+    assert msgs == [f"Order {order.pk}: sent back to pending, fulfillment re-enqueued."]
     order.refresh_from_db()
     assert (order.status, order.attempts) == ("pending", 0)
-    assert staff_events(order) == [("needs_review", "pending", "Reviewed by staff.")]
+    assert staff_events(order) == [("needs_review", "pending", "Retried by staff.")]
     assert queued_tasks(broker, "payments") == [("orders.tasks.fulfill_order", [str(order.pk)])]
 
 
@@ -162,20 +166,33 @@ def test_order_list_search_and_read_only_change_page(ops_client):
                               task_args=f"\"['{order.pk}']\"")
 
     listing = ops_client.get(CHANGELIST).content.decode()
-    assert "36.00 USD" in listing and "shopper@example.com" in listing
+    assert "$36.00" in listing and "shopper@example.com" in listing
     for term in ["pi_findme123", "HBTRACK77", str(order.pk)[:13]]:
         found = ops_client.get(CHANGELIST, {"q": term}).context["cl"].result_list
         assert list(found) == [order], term
     assert list(ops_client.get(CHANGELIST, {"status__exact": "pending"}).context["cl"].result_list) == [other]
 
     page = ops_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
-    for shown in ["pi_findme123", "HBTRACK77", "receipt", "fulfill_order", "MUG-9", "18.00 USD", "36.00 USD"]:
+    for shown in ["pi_findme123", "HBTRACK77", "receipt", "fulfill_order", "MUG-9", "$18.00", "$36.00"]:
         assert shown in page, shown
     assert 'name="_save"' not in page  # read-only: status and money change only through actions
     results_url = f"/admin/django_celery_results/taskresult/?q={order.pk}"
     assert f'href="{results_url}">1 task result for this order' in page
     results = ops_client.get(results_url)
     assert [r.task_id for r in results.context["cl"].result_list] == ["t-1"]
+
+
+def test_the_order_page_shows_the_address_as_lines_and_titles_rows_by_what_they_are(ops_client):
+    address = {"name": "Ada Lovelace", "line1": "1 Main St", "line2": "", "city": "Portland", "region": "OR",
+               "postal_code": "97201", "country": "US"}
+    order = make_order("pending", product=ProductFactory(sku="MUG-9"), shipping_address=address)
+
+    page = ops_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+
+    assert "Ada Lovelace<br>1 Main St<br>Portland, OR 97201<br>United States" in page
+    assert "{&#x27;" not in page and "&#x27;city&#x27;" not in page  # not the JSON dict
+    assert "2 × MUG-9" in page  # the line's row title
+    assert "object (" not in page
 
 
 def test_nobody_edits_an_order_in_the_admin(admin_client):

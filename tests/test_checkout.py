@@ -31,6 +31,19 @@ def test_checkout_answers_202_with_a_pending_order_priced_from_the_database(api,
     assert (event.from_status, event.to_status, event.actor) == ("", "pending", "checkout")
 
 
+def test_checkout_stores_the_address_trimmed_with_its_optional_region(api, product, checkout_body, broker):
+    address = {"name": " Ada Lovelace ", "line1": "1 Main St", "city": "Portland", "region": " OR",
+               "postal_code": "97201 ", "country": "us"}
+
+    response = api.post("/api/orders/", checkout_body(email="ada@example.com", shipping_address=address),
+                        format="json")
+
+    assert response.status_code == 202, response.content
+    assert Order.objects.get().shipping_address == {
+        "name": "Ada Lovelace", "line1": "1 Main St", "line2": "", "city": "Portland", "region": "OR",
+        "postal_code": "97201", "country": "US"}
+
+
 def test_checkout_enqueues_fulfill_order_on_the_payments_queue_after_commit(api, product, checkout_body, broker):
     response = api.post("/api/orders/", checkout_body(), format="json")
 
@@ -113,3 +126,23 @@ def test_publishing_works_again_after_the_broker_unreachable_test(api, product, 
     response = api.post("/api/orders/", checkout_body(), format="json")
 
     assert queued_tasks(broker, "payments") == [("orders.tasks.fulfill_order", [response.json()["id"]])]
+
+
+def test_a_checkout_costs_three_round_trips_and_reads_back_nothing_it_wrote(api, product, checkout_body, broker):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = api.post("/api/orders/", checkout_body(), format="json", HTTP_IDEMPOTENCY_KEY="cheap-1")
+
+    assert response.status_code == 202
+    queries = [q["sql"] for q in captured.captured_queries if q["sql"].split()[0] not in ("BEGIN", "COMMIT")]
+    # The key claimed in one INSERT … ON CONFLICT; the products looked up and all lines' stock
+    # reserved in one statement; the order, its lines and its first event in one round trip:
+    assert [sql.split()[0] for sql in queries] == ["INSERT", "WITH", "INSERT"], queries
+    assert "ON CONFLICT" in queries[0] and "catalog_product" in queries[1] and "UPDATE catalog_stock" in queries[1]
+    assert [table in queries[2] for table in ("orders_order ", "orders_orderline", "orders_orderevent")] == [True] * 3
+    assert not any(sql.startswith("SELECT") and any(t in sql for t in (
+        "orders_orderline", "payments_payment", "orders_shipment", "notifications_notification"))
+        for sql in queries)
+    assert response.json()["lines"] == [{"sku": "MUG-001", "quantity": 2, "unit_price": 1800}]

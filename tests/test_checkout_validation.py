@@ -20,11 +20,14 @@ CASES = {
     # rule: (fields to override, the field the error is reported under, a fragment of the message)
     "email required": ({"email": None}, "email", "required"),
     "email well-formed": ({"email": "not-an-email"}, "email", "valid email"),
+    "email a plain address": ({"email": "ada@localhost"}, "email", "plain email address"),
+    "email local part at most 64": ({"email": "a" * 65 + "@example.com"}, "email", "64 characters"),
     "at least one line": ({"lines": []}, "lines", "at least 1"),
     "at most 50 lines": ({"lines": [{"sku": f"S{i}", "quantity": 1} for i in range(51)]}, "lines", "no more than 50"),
     "quantity at least 1": ({"lines": [{"sku": "MUG-001", "quantity": 0}]}, "lines", "greater than or equal to 1"),
     "quantity at most 100": ({"lines": [{"sku": "MUG-001", "quantity": 101}]}, "lines", "less than or equal to 100"),
     "quantity an integer": ({"lines": [{"sku": "MUG-001", "quantity": "two"}]}, "lines", "valid integer"),
+    "quantity a JSON integer": ({"lines": [{"sku": "MUG-001", "quantity": "2"}]}, "lines", "valid integer"),
     "known sku": ({"lines": [{"sku": "NOPE", "quantity": 1}]}, "lines", "Unknown or unavailable SKU: NOPE"),
     "active sku": ({"lines": [{"sku": "OLD-1", "quantity": 1}]}, "lines", "Unknown or unavailable SKU: OLD-1"),
     "repeated sku rejected": ({"lines": [{"sku": "MUG-001", "quantity": 1}, {"sku": "MUG-001", "quantity": 2}]},
@@ -39,6 +42,9 @@ CASES = {
     "address postal code bounded": ({"shipping_address": address(postal_code="1" * 21)}, "shipping_address", "20"),
     "country two letters": ({"shipping_address": address(country="GBR")}, "shipping_address", "2 characters"),
     "no NUL characters": ({"shipping_address": address(city="Ports\x00mouth")}, "shipping_address", "Null"),
+    "not only spaces": ({"shipping_address": address(name=" \u3000\t")}, "shipping_address", "blank"),
+    "text is a string": ({"shipping_address": address(postal_code=97201)}, "shipping_address", "valid string"),
+    "region bounded": ({"shipping_address": address(region="x" * 101)}, "shipping_address", "100"),
 }
 
 

@@ -62,3 +62,36 @@ def test_concurrent_duplicates_with_one_key_make_one_order(product, checkout_bod
     assert sorted(r.status_code for r in responses) == [200] * 11 + [202]
     assert len({r.json()["id"] for r in responses}) == 1
     assert Order.objects.count() == 1 and Stock.objects.get().available == 48
+
+
+def test_a_replay_finds_its_order_even_after_a_product_in_it_was_deactivated(api, product, checkout_body, broker):
+    from catalog.models import Product
+
+    first = post(api, checkout_body(), "before-deactivation")
+    Product.objects.filter(sku="MUG-001").update(active=False)
+
+    again = post(api, checkout_body(), "before-deactivation")
+
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert post(api, checkout_body(), "a-new-key").status_code == 400  # a new order for it is refused
+
+
+def test_keys_are_forgotten_after_24_hours(api, product, checkout_body, broker):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orders.models import IdempotencyKey
+    from orders.tasks import forget_idempotency_keys
+
+    first = post(api, checkout_body(), "old-key")
+    post(api, checkout_body(), "fresh-key")
+    IdempotencyKey.objects.filter(key="old-key").update(created_at=timezone.now() - timedelta(hours=25))
+
+    again = post(api, checkout_body(email="someone.else@example.com"), "old-key")  # no 422: it was forgotten
+    assert again.status_code == 202 and again.json()["id"] != first.json()["id"]
+
+    IdempotencyKey.objects.filter(key="old-key").update(created_at=timezone.now() - timedelta(hours=25))
+    assert forget_idempotency_keys() == {"forgotten": 1}
+    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["fresh-key"]
+    assert Order.objects.count() == 3  # forgetting a key never touches its order

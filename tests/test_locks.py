@@ -2,6 +2,7 @@
 
 import time
 import uuid
+from contextlib import ExitStack
 
 from harbor.locks import lock, redis_client
 
@@ -23,14 +24,14 @@ def test_the_lock_expires_after_its_ttl():
 
 def test_an_expired_holder_does_not_release_the_next_holders_lock():
     name = f"lock:test:{uuid.uuid4()}"
-    with lock(name, 1) as first:
-        assert first
-        time.sleep(1.2)  # first holder paused past its TTL
-        with lock(name, 5) as second:
-            assert second
-        # the inner block released its own lock; now take it again and let the stale holder exit
+    with ExitStack() as second_holder:
+        with lock(name, 0.3) as first:
+            assert first
+            time.sleep(0.5)  # the first holder is paused past its TTL: its lock expired
+            assert second_holder.enter_context(lock(name, 5)) is True
+            seconds_token = redis_client().get(name)
+        # The first holder's block has exited (it tried to release) while the second holds the lock.
+        assert redis_client().get(name) == seconds_token
         with lock(name, 5) as third:
-            assert third
-            token = redis_client().get(name)
-    # Leaving the stale first block must not have deleted anything it did not own.
-    assert redis_client().get(name) is None or redis_client().get(name) != token
+            assert third is False
+    assert redis_client().get(name) is None  # the second released its own lock

@@ -1,4 +1,4 @@
-"""harbor/ops.py figures, the admin index panel, harbor_status and create_ops_user, the ops group."""
+"""orders/ops.py figures, the admin index panel, harbor_status and create_ops_user, the ops group."""
 
 import json
 import re
@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_celery_results.models import TaskResult
 
-from harbor import ops
+from orders import ops
 from harbor.celery import app as celery_app
 from orders.models import Order
 from orders.ops_group import GROUP_NAME, permission_names
@@ -50,7 +50,7 @@ def known_shop(broker, settings):
     return {"oldest_age": age, "stuck": stuck}
 
 
-EXPECTED_TODAY = {"pending": 2, "paid": 1, "fulfilled": 1, "payment_failed": 0, "canceled": 0, "refunded": 0,
+EXPECTED_TODAY = {"pending": 2, "requires_action": 0, "paid": 1, "fulfilled": 1, "payment_failed": 0, "canceled": 0, "refunded": 0,
                   "needs_review": 1}
 
 
@@ -93,7 +93,8 @@ def test_harbor_status_prints_the_figures(known_shop):
     text = out.getvalue()
     assert "Queue depth:     payments 2, fulfillment 0, notifications 1" in text
     assert "Workers alive:   " in text
-    assert "pending 2, paid 1, fulfilled 1, payment_failed 0, canceled 0, refunded 0, needs_review 1" in text
+    assert ("pending 2, requires_action 0, paid 1, fulfilled 1, payment_failed 0, canceled 0, refunded 0, "
+            "needs_review 1") in text
     assert re.search(r"Stuck orders: +1 \(", text)
     assert f"(order {known_shop['stuck'].pk})" in text
     assert "Task failures, last hour: 2" in text
@@ -129,8 +130,11 @@ def test_the_admin_index_shows_the_panel(admin_client, known_shop):
     html = admin_client.get("/admin/").content.decode()
 
     assert 'id="harbor-ops-panel"' in html
-    assert "pending 2 · paid 1 · fulfilled 1" in panel_cell(html, "ops-orders-today")
+    assert "pending 2 · requires_action 0 · paid 1 · fulfilled 1" in panel_cell(html, "ops-orders-today")
     assert "needs_review 1" in panel_cell(html, "ops-orders-today")
+    # One list, kept on one line (the panel scrolls sideways on a narrow screen instead).
+    assert re.search(r'<td id="ops-orders-today"><ul class="ops-counts">(<li>.*?</li>){8}</ul></td>', html)
+    assert re.search(r"ul\.ops-counts \{[^}]*white-space: nowrap", html)
     assert panel_cell(html, "ops-stuck").startswith("1 ")
     assert panel_cell(html, "ops-oldest-pending") in {ops.format_age(known_shop["oldest_age"] + d) for d in range(60)}
     assert panel_cell(html, "ops-queues") == "payments 2 · fulfillment 0 · notifications 1"

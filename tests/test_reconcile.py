@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from catalog.audit import stock_drift
+from orders.stock import stock_drift
 from catalog.models import Stock
 from notifications.models import Notification
 from orders.models import Order, OrderEvent, OrderLine, Shipment
@@ -70,9 +70,10 @@ def test_setup_periodic_tasks_is_idempotent_and_configurable():
     call_command("setup_periodic_tasks", reconcile_interval=60)
 
     tasks = {t.task: t for t in PeriodicTask.objects.all()}
-    assert set(tasks) == {"orders.tasks.reconcile_stuck_orders", "celery.backend_cleanup", "catalog.tasks.audit_stock"}
+    assert set(tasks) == {"orders.tasks.reconcile_stuck_orders", "celery.backend_cleanup", "orders.tasks.audit_stock",
+                          "orders.tasks.forget_idempotency_keys"}
     assert tasks["orders.tasks.reconcile_stuck_orders"].interval.every == 60
-    assert tasks["catalog.tasks.audit_stock"].crontab.hour == "3"
+    assert tasks["orders.tasks.audit_stock"].crontab.hour == "3"
 
 
 def test_stock_audit_reports_drift_without_fixing_it():
@@ -89,16 +90,18 @@ def test_stock_audit_reports_drift_without_fixing_it():
 
 
 def test_a_refund_requested_but_never_done_is_sent_again(broker, settings):
-    from payments.models import Payment
+    from payments.models import Payment, Refund
 
     order = make_order(status="fulfilled")
-    Payment.objects.create(order=order, amount=1800, currency="usd", payment_intent_id="pi_r", status="succeeded",
-                           refund_requested_at=timezone.now() - timedelta(seconds=settings.RECONCILE_AFTER + 5))
+    payment = Payment.objects.create(order=order, amount=1800, currency="usd", payment_intent_id="pi_r",
+                                     status="succeeded")
+    refund = Refund.objects.create(payment=payment, requested_by="ops")
+    Refund.objects.filter(pk=refund.pk).update(updated_at=timezone.now() - timedelta(seconds=settings.RECONCILE_AFTER + 5))
 
     assert reconcile() == {"refund_order": 1}
     assert reconcile() == {}  # the request's clock restarted: not again until RECONCILE_AFTER
 
-    assert queued_tasks(broker, "payments") == [("payments.tasks.refund_order", [str(order.pk)])]
+    assert queued_tasks(broker, "payments") == [("orders.tasks.refund_order", [str(order.pk)])]
 
 
 def test_an_unsent_payment_failed_email_is_sent_again_until_it_is(broker):

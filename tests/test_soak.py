@@ -1,8 +1,8 @@
-"""The pure parts of `manage.py soak` (orders/soak.py): no shop, no database."""
+"""The pure parts of `manage.py soak` (loadtest/soak.py): no shop, no database."""
 
 import random
 
-from orders import soak
+from loadtest import soak
 
 CELERY = ["/venv/bin/python", "/venv/bin/celery", "-A", "harbor", "worker", "-Q", "payments"]
 

@@ -52,11 +52,12 @@ def intent_event(type, order, intent_id=None, **fields):
 
 
 def refund_event(order, refunded=True):
+    """charge.refunded after a refund made in Stripe's dashboard: all of it, or 100 (a part)."""
+    amount = order.total if refunded else 100
     charge = {"id": f"ch_{uuid.uuid4().hex[:24]}", "object": "charge", "amount": order.total,
-              "amount_refunded": order.total if refunded else 100, "refunded": refunded,
-              "payment_intent": order.payment.payment_intent_id,
-              "refunds": {"object": "list",
-                          "data": [{"id": "re_dashboard1", "object": "refund", "status": "succeeded"}]}}
+              "amount_refunded": amount, "refunded": refunded, "payment_intent": order.payment.payment_intent_id,
+              "refunds": {"object": "list", "data": [{"id": "re_dashboard1", "object": "refund",
+                                                      "status": "succeeded", "amount": amount}]}}
     return event("charge.refunded", charge)
 
 
@@ -250,17 +251,20 @@ def test_charge_refunded_at_stripe_refunds_the_order_restocks_and_emails_once(or
     assert Order.objects.get(pk=order.pk).status == "refunded"
     assert history(order)[-1] == ("paid", "refunded", f"stripe webhook {sent['id']}")
     payment = Payment.objects.get(order=order)
-    assert (payment.status, payment.refund_id) == ("refunded", "re_dashboard1") and payment.refunded_at
-    assert available(product) == 50
+    assert (payment.status, payment.amount_refunded) == ("refunded", 3600) and payment.refunded_at
+    assert list(payment.refunds.values_list("stripe_id", "amount", "requested_by")) == [
+        ("re_dashboard1", 3600, "stripe")]
+    assert available(product) == 50  # it had not shipped: the goods are still here
     assert queued_tasks(broker, "notifications") == [("notifications.tasks.send_refund", [str(order.id)])]
 
-    # Another charge.refunded for the same charge (a new event id): already refunded, nothing repeats.
+    # Another charge.refunded for the same refund (a new event id): recorded once, nothing repeats.
     again = deliver(refund_event(order))
-    assert again.json()["outcome"] == "ignored: order is refunded"
+    assert again.json()["outcome"] == "refunds recorded; order refunded"
     assert available(product) == 50 and len(queued_tasks(broker, "notifications")) == 1
+    assert payment.refunds.count() == 1
 
 
-def test_charge_refunded_for_a_partial_refund_or_a_pending_or_unknown_order_changes_nothing(order, product):
+def test_a_partial_refund_at_stripe_is_recorded_and_the_order_stays_paid(order, product):
     unknown = refund_event(order)
     unknown["data"]["object"]["payment_intent"] = "pi_not_ours"
     assert deliver(unknown).json()["outcome"] == "ignored: unknown order"
@@ -269,8 +273,26 @@ def test_charge_refunded_for_a_partial_refund_or_a_pending_or_unknown_order_chan
 
     response = deliver(refund_event(order, refunded=False))
 
-    assert response.json()["outcome"] == "ignored: partial refund (100 of 3600)"
+    assert response.json()["outcome"] == "refunds recorded; order paid"
     assert Order.objects.get(pk=order.pk).status == "paid" and available(product) == 48
+    assert Payment.objects.get(order=order).amount_refunded == 100
+    assert OrderEvent.objects.filter(order=order, message__startswith="Refunded $1.00 (re_dashboard1)").exists()
+
+
+def test_a_refund_that_fails_later_at_stripe_sends_the_refunded_order_to_review(order, product):
+    deliver(intent_event("payment_intent.succeeded", order))
+    deliver(refund_event(order))
+    assert Order.objects.get(pk=order.pk).status == "refunded"
+
+    failed = {"id": "re_dashboard1", "object": "refund", "status": "failed", "amount": order.total,
+              "failure_reason": "expired_or_canceled_card", "payment_intent": order.payment.payment_intent_id}
+    response = deliver(event("refund.failed", failed))
+
+    assert response.json()["outcome"] == "order refunded → needs_review"
+    review = OrderEvent.objects.get(order=order, to_status="needs_review")
+    assert "failed: expired_or_canceled_card" in review.message
+    payment = Payment.objects.get(order=order)
+    assert (payment.status, payment.amount_refunded) == ("succeeded", 0)
 
 
 def test_only_post_is_allowed():

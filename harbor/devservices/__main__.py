@@ -82,6 +82,7 @@ def main():
         admin_line = "" if os.environ.get("ENVIRONMENT") == "prod" else "  (dev login: admin / admin)"
         print(
             f"\nHarbor is starting:\n"
+            f"  storefront http://127.0.0.1:{port}/\n"
             f"  shop API   http://127.0.0.1:{port}/api/products/\n"
             f"  health     http://127.0.0.1:{port}/healthz\n"
             f"  API schema http://127.0.0.1:{port}/api/schema/\n"

@@ -1,18 +1,122 @@
-"""Run localstripe like `localstripe --port N [--from-scratch]`, with two changes.
+"""Run localstripe like `localstripe --port N [--from-scratch]`, with these changes.
 
 Stock localstripe binds every interface (`::`) and pickles its whole store to the
 fixed path /tmp/localstripe.pickle after every write, so two instances on one machine
 (a `make run` and a test run) would overwrite each other's state. Here each instance
-binds 127.0.0.1 and keeps its pickle at `--state`.
+binds 127.0.0.1 and keeps its pickle at `--state`, and that pickle is written
+atomically, on a timer and at shutdown (see Persister), not after each write; a pickle
+that cannot be read is moved aside instead of keeping the server from starting.
+`--no-persist` (throwaway test instances) saves nothing.
 """
 
 import argparse
+import asyncio
+import contextlib
 import logging
+import os
 import pickle
 import socket
+import time
 
 from aiohttp import web
 from localstripe import resources, server
+
+logger = logging.getLogger("harbor.localstripe")
+
+
+class Persister:
+    """Saves the store to `path` at most once per `interval` seconds, and at shutdown.
+
+    Why a timer: localstripe calls `store.dump_to_disk()` after every POST/PUT/DELETE
+    and on every store item set or deleted, so a full pickle per write costs more with
+    every object created. Here those calls only mark the store dirty; a task on the
+    event loop saves it once per interval if it is dirty, and once more at shutdown
+    (aiohttp turns SIGTERM/SIGINT into a clean shutdown, which runs our cleanup).
+
+    Why atomic: a process killed while writing the pickle in place leaves it truncated,
+    and the next start failed on it. We write a temp file next to it, fsync it, then
+    `os.replace` it onto the path: at any instant the path holds the previous complete
+    pickle or the new complete one, never a part of one.
+    """
+
+    def __init__(self, path, interval):
+        self.path, self.interval = path, interval
+        self.dirty = False
+        self.writing = None  # the save handed to a thread, while it runs
+
+    def mark_dirty(self):
+        self.dirty = True
+
+    def load(self):
+        try:
+            with open(self.path, "rb") as f:
+                data = pickle.load(f)
+            if not isinstance(data, dict):
+                raise TypeError(f"expected a dict, found {type(data).__name__}")
+        except FileNotFoundError:
+            return
+        except Exception as exc:  # truncated, garbage, unknown classes, wrong type...
+            aside = f"{self.path}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}"
+            os.replace(self.path, aside)
+            logger.warning("cannot read %s (%r); moved it to %s and started with an empty store",
+                           self.path, exc, aside)
+            return
+        resources.store.clear()
+        resources.store.update(data)
+        self.dirty = False  # unpickling the Store called dump_to_disk for every item
+
+    def snapshot(self):
+        # Pickled in the event loop, in one go: aiohttp runs one thing at a time, so no
+        # request handler can change the store halfway through, and the bytes are a
+        # consistent copy. It blocks the loop for as long as pickling takes, at most once
+        # per interval, which is acceptable; the slow part (writing, fsync) goes to a thread.
+        self.dirty = False
+        return pickle.dumps(resources.store, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def write(self, data):
+        started = time.monotonic()
+        tmp = f"{self.path}.tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path)
+        dir_fd = os.open(os.path.dirname(os.path.abspath(self.path)), os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)  # make the rename itself durable
+        finally:
+            os.close(dir_fd)
+        logger.info("saved %d objects to %s (%d KB in %.0f ms)", len(resources.store), self.path,
+                    len(data) // 1024, (time.monotonic() - started) * 1000)
+
+    async def save_every_interval(self):
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.interval)
+            if not self.dirty:
+                continue
+            self.writing = loop.run_in_executor(None, self.write, self.snapshot())
+            try:
+                # Shielded: being cancelled at shutdown must not abandon a write midway;
+                # cleanup waits for it before the final save, so saves land in order.
+                await asyncio.shield(self.writing)
+            except Exception:
+                logger.exception("could not save %s; will retry", self.path)
+                self.dirty = True
+
+    async def cleanup_ctx(self, app):
+        task = asyncio.create_task(self.save_every_interval())
+        yield
+        # Runs after aiohttp has stopped serving, so the final save includes every request.
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        if self.writing is not None:
+            with contextlib.suppress(Exception):
+                await self.writing
+        # Unconditionally: some changes (localstripe's delayed payment callbacks) set
+        # attributes on stored objects without marking the store dirty.
+        self.write(self.snapshot())
 
 
 def main():
@@ -20,29 +124,22 @@ def main():
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--state", required=True, help="where to keep this instance's pickle")
     parser.add_argument("--from-scratch", action="store_true", help="ignore a pickle left by a previous run")
+    parser.add_argument("--no-persist", action="store_true", help="never save the store (throwaway instances)")
+    parser.add_argument("--save-interval", type=float, default=1.0, help="seconds between saves of a changed store")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO)
 
-    def load(store):
-        try:
-            with open(args.state, "rb") as f:
-                store.clear()
-                store.update(pickle.load(f))
-        except FileNotFoundError:
-            pass
-
-    def dump(store):
-        with open(args.state, "wb") as f:
-            pickle.dump(store, f, protocol=pickle.HIGHEST_PROTOCOL)
-
-    resources.Store.try_load_from_disk = load
-    resources.Store.dump_to_disk = dump
+    persister = Persister(args.state, args.save_interval)
+    resources.Store.try_load_from_disk = lambda store: persister.load()
+    resources.Store.dump_to_disk = lambda store: persister.mark_dirty()
     if not args.from_scratch:
         resources.store.try_load_from_disk()
+    if not args.no_persist:
+        server.app.cleanup_ctx.append(persister.cleanup_ctx)
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))
-    logging.basicConfig(level=logging.INFO)
     web.run_app(server.app, sock=sock, print=None)
 
 

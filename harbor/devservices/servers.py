@@ -110,16 +110,22 @@ class Redis(Service):
 
 class LocalStripe(Service):
     """localstripe (a fake Stripe API server), through a launcher that binds 127.0.0.1
-    and keeps its pickle in this service's own directory (see localstripe_server)."""
+    and saves its pickle in this service's own directory, every `save_interval` seconds
+    and at shutdown (see localstripe_server). A throwaway one saves nothing."""
 
     name = "localstripe"
     env_var = "STRIPE_API_BASE"
+    save_interval = 1.0
+
+    @property
+    def state_path(self):
+        return self.dir / "localstripe.pickle"
 
     def command(self):
         # Run as a script (the service's cwd is its own dir, where `harbor` is not importable).
         cmd = [sys.executable, Path(__file__).with_name("localstripe_server.py"), "--port", str(self.port),
-               "--state", self.dir / "localstripe.pickle"]
-        return cmd if self.durable else cmd + ["--from-scratch"]
+               "--state", self.state_path, "--save-interval", str(self.save_interval)]
+        return cmd if self.durable else cmd + ["--from-scratch", "--no-persist"]
 
     def url(self):
         return f"http://127.0.0.1:{self.port}"

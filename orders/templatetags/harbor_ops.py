@@ -1,4 +1,4 @@
-"""{% ops_panel %}: the at-a-glance panel on the admin index (figures from harbor.ops.gather)."""
+"""{% ops_panel %}: the at-a-glance panel on the admin index (figures from orders.ops.gather)."""
 
 import logging
 from urllib.parse import urlencode
@@ -7,7 +7,7 @@ from django import template
 from django.urls import reverse
 from django.utils import timezone
 
-from harbor.ops import QUEUES, format_age, gather, start_of_day
+from orders.ops import QUEUES, format_age, gather, start_of_day
 
 logger = logging.getLogger(__name__)
 register = template.Library()

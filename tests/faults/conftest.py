@@ -3,7 +3,7 @@
 import pytest
 from django.db.models import Sum
 
-from catalog.audit import stock_drift
+from orders.stock import stock_drift
 from catalog.models import Stock
 from notifications.models import Notification
 from orders.models import Order, OrderLine, Shipment
@@ -22,9 +22,16 @@ def product(transactional_db):
 
 
 @pytest.fixture
-def stack(product, tmp_path, smtp_sink, stripe_proxy, request):
+def stack(broker_kind, product, tmp_path, smtp_sink, stripe_proxy, request):
+    """A shop of its own for the test, on the test's broker (Redis, or the session's RabbitMQ
+    vhost: each fault module runs on both, see pytest_generate_tests in tests/conftest.py);
+    @pytest.mark.stack_env(NAME="value") adds settings."""
+    rabbitmq = request.getfixturevalue("rabbitmq") if broker_kind == "rabbitmq" else None  # or skip/fail
     stripe_proxy.clear()
-    shop = Stack(tmp_path, stripe_proxy.url, smtp_sink.url).start()
+    smtp_sink.clear()  # the shop's mail server: the same test on the other broker mails the same addresses
+    marker = request.node.get_closest_marker("stack_env")
+    shop = Stack(tmp_path, stripe_proxy.url, smtp_sink.url, broker_kind=broker_kind, rabbitmq=rabbitmq,
+                 **(marker.kwargs if marker else {})).start()
     yield shop
     call = getattr(request.node, "rep_call", None)
     if call is not None and call.failed:

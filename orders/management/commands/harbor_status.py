@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from harbor.ops import format_age, gather
+from orders.ops import format_age, gather
 
 
 class Command(BaseCommand):
@@ -10,7 +10,7 @@ class Command(BaseCommand):
         "Print the shop at a glance: messages waiting per Celery queue (payments, fulfillment, "
         "notifications), workers answering a ping, today's orders per status, stuck orders (pending or "
         "paid, not updated for over RECONCILE_AFTER seconds), the oldest pending order's age and task "
-        "failures in the last hour. The same figures as the admin index panel (harbor/ops.py). "
+        "failures in the last hour. The same figures as the admin index panel (orders/ops.py). "
         "A figure that cannot be read (broker down) shows as 'unavailable'; --json prints them as JSON (null)."
     )
 

@@ -1,28 +1,48 @@
+from decimal import Decimal, InvalidOperation
+
 from django.core.management.base import BaseCommand, CommandError
 
-from orders import operations
+from harbor.locks import order_lock
+from orders import operations, refunds
 from orders.management.commands._orders import get_order
-from payments import refund
+
+
+def minor_units(text):
+    """ "5" or "5.00" → 500 (two-decimal currencies)."""
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise CommandError(f"not an amount: {text!r}") from None
+    if amount <= 0 or amount.as_tuple().exponent < -2:
+        raise CommandError(f"the amount must be positive, with at most two decimals: {text!r}")
+    return int(amount * 100)
 
 
 class Command(BaseCommand):
-    help = ("Refund a paid or fulfilled order: Stripe refund (once, with an idempotency key), restock, "
-            "order -> refunded, refund e-mail. Queues payments.tasks.refund_order unless --now, which "
-            "refunds in this process and prints the result.")
+    help = ("Refund a charged order (paid, fulfilled, or in review): all that is left at Stripe, or --amount. "
+            "Queues orders.tasks.refund_order unless --now, which makes the refund here and prints the "
+            "order's status. The order becomes refunded once the whole amount is back; stock goes back "
+            "if nothing shipped, or with --restock (the goods came back).")
 
     def add_arguments(self, parser):
         parser.add_argument("order_id", help="the order's public id (UUID)")
-        parser.add_argument("--now", action="store_true", help="refund here and now instead of queueing the task")
+        parser.add_argument("--amount", type=minor_units, default=None,
+                            help="refund only this much, in the order's currency (e.g. 5.00); default: all left")
+        parser.add_argument("--reason", default="", help="why (kept on the refund and the order's history)")
+        parser.add_argument("--restock", action="store_true", help="the goods came back: restock when refunded in full")
+        parser.add_argument("--now", action="store_true", help="make the refund here and now instead of queueing the task")
 
-    def handle(self, order_id, now, **options):
+    def handle(self, order_id, amount, reason, restock, now, **options):
         order = get_order(order_id)
         actor = "manage.py refund_order"
         try:
-            if now:
-                done = refund.refund(order.id, actor=actor)
-                self.stdout.write(f"{order.id}: {'refunded' if done else 'already refunded'}")
-            else:
-                operations.request_refund(order, actor=actor)
-                self.stdout.write(f"refund_order enqueued for {order.id}")
-        except (operations.OperationRefused, refund.NotRefundable) as exc:
+            outcome = operations.request_refund(order, actor=actor, amount=amount, reason=reason, restock=restock)
+        except operations.OperationRefused as exc:
             raise CommandError(str(exc))
+        if now:
+            # Under the order's lock, as the task: the queued task then finds the refund made.
+            with order_lock(order.id) as held:
+                done = refunds.carry_out(order.id, actor=actor) if held else "a task holds the order: queued"
+            self.stdout.write(f"{order.id}: {done}")
+        else:
+            self.stdout.write(f"{order.id}: {outcome}")

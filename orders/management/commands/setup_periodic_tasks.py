@@ -5,12 +5,15 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
+from orders.schedules import PERIODIC_TASKS
+
 
 class Command(BaseCommand):
     help = (
-        "Create or update Harbor's periodic tasks for `celery beat -S django` (idempotent): "
-        "reconcile_stuck_orders every RECONCILE_INTERVAL seconds (default 300), "
-        "celery.backend_cleanup daily at 04:00 UTC, and the stock audit nightly at 03:30 UTC. "
+        "Create or update Harbor's periodic tasks (orders/schedules.py) for `celery beat -S django` "
+        "(idempotent): reconcile_stuck_orders every RECONCILE_INTERVAL seconds (default 300), "
+        "celery.backend_cleanup daily at 04:00 UTC, the stock audit nightly at 03:30 UTC and the "
+        "idempotency-key cleanup nightly at 03:45 UTC. "
         "Schedules can then be changed in the admin (Periodic tasks)."
     )
 
@@ -20,22 +23,24 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, reconcile_interval, **options):
-        every, _ = IntervalSchedule.objects.get_or_create(every=reconcile_interval, period=IntervalSchedule.SECONDS)
-        nightly, _ = CrontabSchedule.objects.get_or_create(minute="30", hour="3", day_of_week="*",
-                                                           day_of_month="*", month_of_year="*", timezone="UTC")
-        daily, _ = CrontabSchedule.objects.get_or_create(minute="0", hour="4", day_of_week="*",
-                                                         day_of_month="*", month_of_year="*", timezone="UTC")
-        tasks = [
-            ("Reconcile stuck orders", "orders.tasks.reconcile_stuck_orders", {"interval": every, "crontab": None},
-             "payments"),
-            ("Clean up expired task results", "celery.backend_cleanup", {"crontab": daily, "interval": None},
-             "fulfillment"),
-            ("Audit stock against order lines", "catalog.tasks.audit_stock", {"crontab": nightly, "interval": None},
-             "fulfillment"),
-        ]
-        for name, task, schedule, queue in tasks:
+        overrides = {"RECONCILE_INTERVAL": reconcile_interval}
+        for periodic in PERIODIC_TASKS:
             _, created = PeriodicTask.objects.update_or_create(
-                name=name,
-                defaults={"task": task, "queue": queue, "enabled": True, "args": json.dumps([]), **schedule},
+                name=periodic.name,
+                defaults={"task": periodic.task, "queue": periodic.queue, "enabled": True,
+                          "args": json.dumps([]), "kwargs": json.dumps({}), "headers": json.dumps({}),
+                          **schedule(periodic, overrides)},
             )
-            self.stdout.write(f"{'created' if created else 'updated'}: {name} ({task})")
+            self.stdout.write(f"{'created' if created else 'updated'}: {periodic.name} ({periodic.task})")
+
+
+def schedule(periodic, overrides):
+    if periodic.cron:
+        minute, hour, day_of_month, month_of_year, day_of_week = periodic.cron.split()
+        crontab, _ = CrontabSchedule.objects.get_or_create(
+            minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year,
+            day_of_week=day_of_week, timezone="UTC")
+        return {"crontab": crontab, "interval": None}
+    interval, _ = IntervalSchedule.objects.get_or_create(every=periodic.every(overrides),
+                                                         period=IntervalSchedule.SECONDS)
+    return {"interval": interval, "crontab": None}

@@ -1,0 +1,56 @@
+"""The broker, as the settings describe it to Celery: the three queues and the timing rule.
+
+Redis in development and tests, RabbitMQ in production (ENVIRONMENT=prod, or any amqp://
+URL). On RabbitMQ the queues are quorum queues (replicated, with a delivery limit) on topic
+exchanges, so Celery's native delayed delivery keeps a retry's countdown in the broker
+(celery_delayed_* queues) instead of as an unacknowledged message in the worker; a direct
+exchange makes Celery fall back to holding it. Publishes are confirmed by the broker.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
+
+QUEUES = ("payments", "fulfillment", "notifications")
+DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE = "harbor.dlx", "dead_letters"
+
+
+def is_amqp(url):
+    return url.split("://", 1)[0] in ("amqp", "amqps", "pyamqp")
+
+
+def queues(amqp):
+    """On RabbitMQ: quorum queues on topic exchanges (native delayed delivery needs topic).
+    On Redis: direct exchanges, as before; kombu's Redis topic routing drops a message when its
+    binding table is missing (e.g. after Redis lost its data), and Redis has no delayed delivery."""
+    arguments = {"x-queue-type": "quorum"} if amqp else None
+    return [Queue(name, Exchange(name, type="topic" if amqp else "direct"), routing_key=name,
+                  queue_arguments=arguments) for name in QUEUES]
+
+
+def transport_options(amqp, visibility_timeout):
+    if amqp:
+        # Publisher confirms: a publish the broker did not take raises instead of vanishing.
+        return {"confirm_publish": True}
+    return {"visibility_timeout": visibility_timeout,  # Redis: redeliver unacked after this
+            "socket_connect_timeout": 2, "socket_timeout": 5}
+
+
+def check_timing(*, soft, hard, lock_ttl, backoff_max, amqp, visibility_timeout, consumer_timeout,
+                 prefetch_multiplier):
+    """The timing rule. A run is stopped (time limit, or its calls' deadlines) before its order
+    lock can expire, and the lock expires before the broker would redeliver the message:
+    Redis redelivers an unacknowledged message after the visibility timeout (a retry's
+    countdown, held by the worker, must be shorter too); RabbitMQ closes a channel whose
+    delivery was not acknowledged within consumer_timeout (retries wait in the broker there,
+    but a message reserved behind a busy task waits in the worker)."""
+    if not soft < hard < lock_ttl:
+        raise ImproperlyConfigured("Need CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT < ORDER_LOCK_TTL")
+    if amqp:
+        longest_unacked = (prefetch_multiplier * len(QUEUES) + 1) * hard
+        if not (lock_ttl < consumer_timeout and longest_unacked < consumer_timeout):
+            raise ImproperlyConfigured(
+                f"Need ORDER_LOCK_TTL and (prefetch × queues + 1) × CELERY_TASK_TIME_LIMIT ({longest_unacked} s) "
+                f"< RABBITMQ_CONSUMER_TIMEOUT ({consumer_timeout} s, RabbitMQ's consumer_timeout)")
+    elif not (lock_ttl < visibility_timeout and backoff_max < visibility_timeout):
+        raise ImproperlyConfigured("Need ORDER_LOCK_TTL < CELERY_VISIBILITY_TIMEOUT and "
+                                   "TASK_RETRY_BACKOFF_MAX < CELERY_VISIBILITY_TIMEOUT")

@@ -1,0 +1,82 @@
+"""What the order status page shows for an order: a status word, a step list and what the
+shopper can do next. Read-only: it only presents what the pipeline recorded."""
+
+from dataclasses import dataclass
+
+from catalog.money import format_money
+from orders.models import FINAL, OrderStatus
+
+HEADLINES = {
+    OrderStatus.PENDING: "Processing your payment",
+    OrderStatus.REQUIRES_ACTION: "Please authenticate your payment",
+    OrderStatus.PAID: "Paid: preparing your shipment",
+    OrderStatus.FULFILLED: "Fulfilled: your order is on its way",
+    OrderStatus.PAYMENT_FAILED: "Payment failed",
+    OrderStatus.CANCELED: "Canceled",
+    OrderStatus.REFUNDED: "Refunded",
+    OrderStatus.NEEDS_REVIEW: "We are looking into your order",
+}
+# The status in the shopper's words (the API's status word is the element's data-status).
+LABELS = {
+    OrderStatus.PENDING: "Processing", OrderStatus.REQUIRES_ACTION: "Action needed", OrderStatus.PAID: "Paid",
+    OrderStatus.FULFILLED: "Fulfilled", OrderStatus.PAYMENT_FAILED: "Payment failed",
+    OrderStatus.CANCELED: "Canceled", OrderStatus.REFUNDED: "Refunded", OrderStatus.NEEDS_REVIEW: "In review",
+}
+# How often the live status part of the page asks again (htmx), by status; none once final.
+POLL_SECONDS = {OrderStatus.PENDING: 1, OrderStatus.PAID: 1, OrderStatus.REQUIRES_ACTION: 2,
+                OrderStatus.NEEDS_REVIEW: 10}
+
+
+@dataclass
+class Step:
+    title: str
+    state: str  # "done", "current", "failed" or "todo"
+    detail: str = ""
+
+
+def present(order):
+    payment = getattr(order, "payment", None)
+    shipment = getattr(order, "shipment", None)
+    label = shipment if shipment and shipment.label else None
+    receipt = next((n for n in order.notifications.all() if n.kind == "receipt" and n.sent_at), None)
+    return {
+        "order": order,
+        "status": order.status,
+        "headline": HEADLINES[order.status],
+        "status_label": LABELS[order.status],
+        "final": order.status in FINAL,
+        "poll_seconds": POLL_SECONDS.get(order.status),
+        "steps": _steps(order, payment, label, receipt),
+        "shipment": label,
+        "receipt": receipt,
+        "client_secret": payment.client_secret if payment and order.status == OrderStatus.REQUIRES_ACTION else "",
+        "payment_error": payment.last_error if payment and order.status == OrderStatus.PAYMENT_FAILED else "",
+        "cancel_reason": (order.events.filter(to_status=OrderStatus.CANCELED).values_list("message", flat=True).last()
+                          if order.status == OrderStatus.CANCELED else ""),
+    }
+
+
+def _steps(order, payment, label, receipt):
+    s = order.status
+    charged = s in (OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.REFUNDED)
+    total = format_money(order.total, order.currency)
+    if charged:
+        pay = Step("Payment", "done", f"{total} charged")
+    elif s == OrderStatus.REQUIRES_ACTION:
+        pay = Step("Payment", "current", "Your bank asks you to confirm this payment.")
+    elif s == OrderStatus.PAYMENT_FAILED:
+        pay = Step("Payment", "failed", "Your card was not charged.")
+    elif s == OrderStatus.CANCELED:
+        pay = Step("Payment", "failed", "Canceled before payment: nothing was charged.")
+    elif s == OrderStatus.NEEDS_REVIEW:
+        pay = Step("Payment", "current", "Our team is checking this payment.")
+    else:
+        pay = Step("Payment", "current", "Charging your card…")
+    return [
+        Step("Order received", "done", f"{total}, {sum(line.quantity for line in order.lines.all())} item(s)"),
+        pay,
+        Step("Shipping label", "done" if label else ("current" if s == OrderStatus.PAID else "todo"),
+             f"Tracking number {label.tracking_number}" if label else ""),
+        Step("Receipt", "done" if receipt else ("current" if s == OrderStatus.PAID else "todo"),
+             f"Sent to {receipt.to}" if receipt else ""),
+    ]

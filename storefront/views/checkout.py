@@ -1,0 +1,131 @@
+"""Checkout in the browser, through the same service as the API (orders.checkout).
+
+GET renders the form with a fresh checkout token: the order's Idempotency-Key, so a double
+click, a reload or a back-and-resubmit of this page places one order. The page's script
+gets a SetupIntent from `payment_setup`, has Stripe.js confirm it with the card, and posts
+the resulting PaymentMethod id with the address. The cart is read from the database again
+here; a line that went out of stock meanwhile sends the shopper back to the cart, with
+nothing reserved and nothing charged.
+"""
+
+import logging
+import uuid
+
+import stripe
+from django.conf import settings
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from catalog.stock import InsufficientStock
+from orders import checkout
+from orders.serializers import CheckoutSerializer
+from orders.throttles import CardSetupRateThrottle, CheckoutRateThrottle, FailedPaymentsThrottle, throttled
+from payments import gateway
+from storefront import metrics
+from storefront.cart import Cart, subtotal
+from storefront.forms import CheckoutForm
+from storefront.responses import SeeOther
+
+logger = logging.getLogger(__name__)
+
+
+def checkout_page(request):
+    token = request.POST.get("checkout_token", "")
+    posted = request.method == "POST"
+    if posted and (placed := checkout.order_for_key(_key(token))):
+        metrics.count("replayed")
+        return SeeOther(reverse("storefront:order", args=[placed.pk]))  # this page placed it already
+    cart = Cart(request.session)
+    lines = cart.lines()
+    if not lines:
+        if posted:
+            metrics.count("empty_cart")
+        messages.info(request, "Your cart is empty.")
+        return SeeOther(reverse("storefront:cart"))
+    if any(line.problem for line in lines):
+        if posted:
+            metrics.count("cart_changed")
+        messages.error(request, "Some items in your cart cannot be bought as they are. Nothing was charged.")
+        return SeeOther(reverse("storefront:cart"))
+    status = 200
+    if posted:
+        form = CheckoutForm(request.POST)
+        status = 400
+        if (wait := throttled(request, [CheckoutRateThrottle(), FailedPaymentsThrottle()])) is not None:
+            form.add_error(None, f"Too many attempts. Please wait {wait} seconds and try again.")
+            status = 429
+            metrics.count("throttled")
+        elif form.is_valid():
+            placed, outcome = _place(request, form, cart, lines)
+            metrics.count(outcome)
+            if placed is not None:
+                return placed
+        else:
+            metrics.count("invalid")
+    else:
+        form = CheckoutForm(initial={"checkout_token": uuid.uuid4().hex})
+    response = render(request, "storefront/checkout.html", {
+        "form": form, "lines": lines, "subtotal": subtotal(lines), "currency": lines[0].product.currency,
+        "stripe_js_url": settings.STRIPE_JS_URL, "stripe_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "test_mode": settings.STRIPE_PUBLISHABLE_KEY.startswith("pk_test_"),
+    }, status=status)
+    if status == 429:
+        response["Retry-After"] = str(wait)
+    return response
+
+
+def _place(request, form, cart, lines):
+    """Place the order: (a redirect on success or to the cart, or None with form errors added; the outcome)."""
+    body = form.body(lines)
+    request_body = CheckoutSerializer(data=body)
+    if not request_body.is_valid():
+        errors = request_body.errors
+        if "lines" in errors:
+            messages.error(request, "Your cart changed: please check it. Nothing was charged.")
+            return SeeOther(reverse("storefront:cart")), "cart_changed"
+        for field, problems in errors.get("shipping_address", {}).items():
+            form.add_error(field if field in form.fields else None, problems)
+        for field in ("email", "payment_method"):
+            if field in errors:
+                form.add_error(field, errors[field])
+        return None, "invalid"
+    key = _key(form.cleaned_data["checkout_token"])
+    try:
+        order, created = checkout.place_order(**request_body.validated_data, idempotency_key=key,
+                                              request_hash=checkout.fingerprint(body))
+    except InsufficientStock as exc:
+        messages.error(request, f"Sorry, not enough left of {', '.join(exc.skus)} any more: your cart shows "
+                                "what can still be bought. Nothing was charged.")
+        return SeeOther(reverse("storefront:cart")), "out_of_stock"
+    except checkout.UnknownProducts:
+        messages.error(request, "Your cart changed: please check it. Nothing was charged.")
+        return SeeOther(reverse("storefront:cart")), "cart_changed"
+    except checkout.IdempotencyKeyReused:  # a second submit of this page with another card
+        order, created = checkout.order_for_key(key), False
+    cart.clear()
+    return SeeOther(reverse("storefront:order", args=[order.pk])), "placed" if created else "replayed"
+
+
+def _key(token):
+    return f"storefront-{token}"
+
+
+@require_POST
+def payment_setup(request):
+    """A SetupIntent's client secret for Stripe.js (CSRF-protected POST)."""
+    if not len(Cart(request.session)):
+        return JsonResponse({"error": "Your cart is empty."}, status=400)
+    if (wait := throttled(request, [CardSetupRateThrottle()])) is not None:
+        return JsonResponse({"error": f"Too many attempts. Please wait {wait} seconds and try again."}, status=429,
+                            headers={"Retry-After": str(wait)})
+    try:
+        with gateway.deadline(5):  # a shopper is waiting: fail fast, they can try again
+            intent = gateway.create_setup_intent()
+    except stripe.StripeError as exc:
+        logger.warning("checkout: could not create a SetupIntent: %s", exc)
+        return JsonResponse({"error": "Card payments are unavailable right now. Please try again in a minute."},
+                            status=503)
+    return JsonResponse({"client_secret": intent.client_secret})

@@ -1,0 +1,50 @@
+"""The products list is cached in Redis and never stale after a change: every change to a
+product or its stock (a checkout, a failed payment, the admin) moves the catalog's version on."""
+
+import pytest
+from django.core.cache import cache
+
+from catalog.models import Product, Stock
+from tests.factories import ProductFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)  # the version moves on commit
+
+
+def available(api):
+    return {p["sku"]: p["available"] for p in api.get("/api/products/").json()}
+
+
+def test_the_list_is_served_from_the_cache_until_the_catalog_changes(api, product, checkout_body, broker,
+                                                                     django_assert_num_queries):
+    assert available(api) == {"MUG-001": 50}
+    with django_assert_num_queries(0):
+        assert available(api) == {"MUG-001": 50}  # cached: no query
+
+    api.post("/api/orders/", checkout_body(), format="json")  # 2 mugs sold
+    assert available(api) == {"MUG-001": 48}
+
+    Product.objects.filter(sku="MUG-001").update(unit_price=1)  # a bulk update bypasses signals...
+    assert api.get("/api/products/").json()[0]["unit_price"] == 1800  # ...so it is not seen until a change
+    ProductFactory(sku="CAP-1", stock__available=3)  # a save through the ORM is one
+    assert available(api) == {"MUG-001": 48, "CAP-1": 3}
+
+
+def test_a_stale_build_is_never_served(api, product):
+    from catalog import cache as catalog_cache
+
+    assert available(api) == {"MUG-001": 50}
+    stale = cache.get("products.json")
+    Stock.objects.filter(product=product).update(available=7)
+    catalog_cache._bump()  # what a commit does after a change
+    cache.set("products.json", stale)  # a slow reader stores what it built before the change
+
+    assert available(api) == {"MUG-001": 7}
+
+
+def test_without_redis_the_list_comes_from_the_database(api, product, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(cache, "get_many", down)
+
+    assert available(api) == {"MUG-001": 50}

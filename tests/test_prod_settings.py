@@ -1,0 +1,63 @@
+"""ENVIRONMENT=prod refuses to start unsafe, naming what is missing; configured, it passes
+`manage.py check --deploy` with nothing to say."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+PROD = {
+    "ENVIRONMENT": "prod",
+    "DJANGO_SECRET_KEY": "x7Qe2v9LmT4pWz8KcR1nYb6HsD3fGj0AqUo5IiE-VtXlMkZrNyPa_Bw",
+    "STRIPE_SECRET_KEY": "sk_live_not_a_real_key",
+    "STRIPE_WEBHOOK_SECRET": "whsec_not_a_real_secret",
+    "ALLOWED_HOSTS": "shop.example.com",
+    "RABBITMQ_URL": "amqp://harbor:secret@rabbitmq:5672/harbor",
+}
+
+
+# The test session's own switches must not leak into a simulated deployment: the browser
+# tests set DJANGO_ALLOW_ASYNC_UNSAFE for Playwright, which `check --deploy` rightly rejects.
+TEST_ONLY = {"CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
+def django(*argv, **env):
+    base = {k: v for k, v in os.environ.items() if k not in PROD and k not in TEST_ONLY}
+    return subprocess.run([sys.executable, "manage.py", *argv], cwd=settings.BASE_DIR, capture_output=True,
+                          text=True, env={**base, **{k: v for k, v in env.items() if v is not None}}, timeout=120)
+
+
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "ALLOWED_HOSTS",
+                                     "RABBITMQ_URL"])
+@pytest.mark.parametrize("how", ["unset", "empty"])
+def test_prod_refuses_to_start_without_each_required_variable(missing, how):
+    result = django("check", **{**PROD, missing: None if how == "unset" else "  "})
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and missing in result.stderr
+
+
+def test_a_broker_url_of_its_own_satisfies_prod_too():
+    result = django("check", **{**PROD, "RABBITMQ_URL": None, "CELERY_BROKER_URL": PROD["RABBITMQ_URL"]})
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("tolerance", ["0", "-5"])
+def test_webhook_signatures_must_have_a_positive_tolerance(tolerance):
+    result = django("check", STRIPE_WEBHOOK_TOLERANCE=tolerance)
+
+    assert result.returncode != 0 and "STRIPE_WEBHOOK_TOLERANCE" in result.stderr
+
+
+def test_check_deploy_is_clean_in_prod():
+    result = django("check", "--deploy", "--fail-level", "WARNING", **PROD)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_dev_needs_none_of_it():
+    assert django("check").returncode == 0
