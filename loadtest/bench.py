@@ -120,13 +120,28 @@ def skus():
 
 
 def forget_backlog(measure):
-    """Between runs: no message waiting, and no pending order left for reconciliation to
-    resend (a benchmark's own orders: canceled in the database, nothing else)."""
-    from orders.models import Order
+    """Between runs: no message waiting, and no unfinished order left for reconciliation to
+    resend. They are the benchmark's own orders: their units go back on the shelf and the
+    orders are deleted. (Marking them canceled instead made reconciliation e-mail thousands
+    of made-up shoppers, and those e-mails ran against the next measurement.)"""
+    from types import SimpleNamespace
+
+    from django.db import transaction
+    from django.db.models import Sum
+
+    from catalog import stock
+    from orders.models import Order, OrderLine
+    from payments.models import Payment
 
     measure.purge_queues()
-    Order.objects.filter(status__in=["pending", "paid", "requires_action"]).update(status="canceled",
-                                                                                  stock_released=True)
+    with transaction.atomic():
+        backlog = list(Order.objects.select_for_update().filter(status__in=["pending", "paid", "requires_action"])
+                       .order_by("pk").values_list("pk", flat=True))
+        held = (OrderLine.objects.filter(order_id__in=backlog, order__stock_released=False)
+                .values("product_id").annotate(quantity=Sum("quantity")))
+        stock.release([SimpleNamespace(**row) for row in held])
+        Payment.objects.filter(order_id__in=backlog).delete()
+        Order.objects.filter(pk__in=backlog).delete()
 
 
 # --- HTTP -----------------------------------------------------------------------------------
@@ -169,16 +184,23 @@ def http_runs(shop, args, measure):
 
 def oversold(sku):
     """Units sold beyond what stock allowed (0 expected), and any audit drift."""
+    from django.db import connection, transaction
     from django.db.models import Sum
 
     from catalog.models import Stock
     from orders.models import OrderLine
     from orders.stock import stock_drift
 
-    row = Stock.objects.get(product__sku=sku)
-    sold = OrderLine.objects.filter(sku=sku, order__stock_released=False).aggregate(n=Sum("quantity"))["n"] or 0
+    # One snapshot for every figure: a checkout still finishing after wrk stopped must not
+    # land between the read of the order lines and the read of the stock.
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        row = Stock.objects.get(product__sku=sku)
+        sold = OrderLine.objects.filter(sku=sku, order__stock_released=False).aggregate(n=Sum("quantity"))["n"] or 0
+        drift = stock_drift()
     return {"sold": sold, "available": row.available, "received": row.received,
-            "oversold": max(0, sold - row.received), "negative": row.available < 0, "drift": stock_drift()}
+            "oversold": max(0, sold - row.received), "negative": row.available < 0, "drift": drift}
 
 
 # --- The pipeline ---------------------------------------------------------------------------

@@ -7,6 +7,12 @@ binds 127.0.0.1 and keeps its pickle at `--state`, and that pickle is written
 atomically, on a timer and at shutdown (see Persister), not after each write; a pickle
 that cannot be read is moved aside instead of keeping the server from starting.
 `--no-persist` (throwaway test instances) saves nothing.
+
+Stock localstripe also lists objects by scanning its whole store, and it lists a charge's
+refunds each time it shows the charge (so each time it shows a PaymentIntent): confirming
+or retrieving a PaymentIntent cost ~5 ms more per 100 orders already in the store (21 ms
+an order when empty, 240 ms after 4,000). TypeIndex keeps the store's objects by type, so
+a list reads only its own type.
 """
 
 import argparse
@@ -17,6 +23,7 @@ import os
 import pickle
 import socket
 import time
+from collections import defaultdict
 
 from aiohttp import web
 from localstripe import resources, server
@@ -119,6 +126,64 @@ class Persister:
         self.write(self.snapshot())
 
 
+class TypeIndex:
+    """localstripe's store ({"<object>:<id>": obj}) indexed by object type, in the store's
+    insertion order, kept up to date by Store.__setitem__/__delitem__ and rebuilt after a
+    load (which fills the store with dict.update, bypassing them)."""
+
+    def __init__(self):
+        self.by_type = defaultdict(dict)
+
+    @staticmethod
+    def _type(key):
+        return key.split(":", 1)[0]
+
+    def rebuild(self, store):
+        self.by_type.clear()
+        for key, value in store.items():
+            self.by_type[self._type(key)][key] = value
+
+    def install(self):
+        index = self
+
+        def setitem(store, key, value):
+            dict.__setitem__(store, key, value)
+            index.by_type[index._type(key)][key] = value
+            store.dump_to_disk()
+
+        def delitem(store, key):
+            dict.__delitem__(store, key)
+            index.by_type[index._type(key)].pop(key, None)
+            store.dump_to_disk()
+
+        def list_all(cls, url, limit=None, starting_after=None, **kwargs):
+            # StripeObject._api_list_all, reading one type's objects instead of the store.
+            if kwargs:
+                raise resources.UserError(400, "Unexpected " + ", ".join(kwargs.keys()))
+            li = resources.List(url, limit=limit, starting_after=starting_after)
+            li._list = list(index.by_type[cls.object].values())
+            return li
+
+        resources.Store.__setitem__ = setitem
+        resources.Store.__delitem__ = delitem
+        resources.StripeObject._api_list_all = classmethod(list_all)
+        self.rebuild(resources.store)
+
+
+def patch_localstripe(persister):
+    """Persistence through `persister`, and lists through a TypeIndex."""
+    index = TypeIndex()
+
+    def load(store):
+        persister.load()
+        index.rebuild(store)
+
+    resources.Store.try_load_from_disk = load
+    resources.Store.dump_to_disk = lambda store: persister.mark_dirty()
+    index.install()
+    return index
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
@@ -130,8 +195,7 @@ def main():
     logging.basicConfig(level=logging.INFO)
 
     persister = Persister(args.state, args.save_interval)
-    resources.Store.try_load_from_disk = lambda store: persister.load()
-    resources.Store.dump_to_disk = lambda store: persister.mark_dirty()
+    patch_localstripe(persister)
     if not args.from_scratch:
         resources.store.try_load_from_disk()
     if not args.no_persist:
