@@ -88,7 +88,7 @@ def run(shop, args):
         results[part] = measure_part(shop, args, measure)
         partial.write_text(json.dumps(results, indent=2, default=str))
     results["latency"] = latency_run(shop, args, measure, results["pipeline"])
-    results["rss_after"] = shop.rss()
+    results["rss_after"] = results["latency"].pop("rss")
     return results
 
 
@@ -294,12 +294,13 @@ def latency_run(shop, args, measure, pipeline):
                          .values_list("pk", flat=True))
         measure.wait_until_final(order_ids, 120)
         latencies = measure.checkout_latencies(order_ids)
+        rss = shop.rss()  # after the whole run, every process of the shop still up
         shop.stop(*workers, "beat")
     finally:
         slow.stop()
     return {"target_rate": rate, "offered_rps": placed["rps"], "orders": len(order_ids), "fulfilled": len(latencies),
             "p50_s": measure.percentile(latencies, 50), "p95_s": measure.percentile(latencies, 95),
-            "p99_s": measure.percentile(latencies, 99), "stripe_latency_ms": 300}
+            "p99_s": measure.percentile(latencies, 99), "stripe_latency_ms": 300, "rss": rss}
 
 
 if __name__ == "__main__":

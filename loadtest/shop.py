@@ -151,8 +151,11 @@ class Shop:
             self.processes[name].signal(signal.SIGCONT)
 
     def rss(self):
-        """{process: resident memory in bytes, children included}: the shop's own processes
-        and the embedded servers."""
+        """{process: {"rss", "pss"} in bytes, children included}: the shop's own processes
+        and the embedded servers. RSS counts a page shared by a parent and its forked
+        children (gunicorn and Celery workers, PostgreSQL's backends and shared buffers) once
+        per process, so its sum overstates the whole; PSS splits each shared page among the
+        processes sharing it, so PSS sums to what the shop really holds."""
         import psutil
 
         pids = {name: p.pid for name, p in self.processes.items()}
@@ -164,7 +167,8 @@ class Shop:
             try:
                 root = psutil.Process(pid)
                 family = [root, *root.children(recursive=True)]
-                sizes[name] = sum(p.memory_info().rss for p in family if p.is_running())
+                infos = [p.memory_full_info() for p in family if p.is_running()]
+                sizes[name] = {"rss": sum(i.rss for i in infos), "pss": sum(i.pss for i in infos)}
             except psutil.Error:
                 continue
         return sizes
