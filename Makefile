@@ -7,7 +7,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench install install-dev chromium wrk clean
+.PHONY: run test bench install install-dev chromium promtool wrk clean
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 CHROMIUM ?= /usr/bin/chromium
@@ -32,7 +32,7 @@ install-dev: $(VENV)/.installed-dev
 run: $(VENV)/.installed
 	$(PY) -m harbor.devservices run
 
-test: $(VENV)/.installed-dev chromium
+test: $(VENV)/.installed-dev chromium promtool
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # `make bench`: never part of `make test`. Writes var/bench/ (and docs/bench/ for the README).
@@ -62,6 +62,17 @@ chromium:
 	    echo "make test: the browser tests need $(CHROMIUM): install Debian's chromium package (as root: apt-get install chromium), or set CHROMIUM=/path/to/chromium" >&2; exit 1; \
 	  fi; \
 	fi
+
+# promtool checks deploy/alerts.yml and deploy/prometheus.yml and runs the alert rules' unit tests.
+promtool:
+	@command -v promtool >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's prometheus (for promtool)"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q --no-install-recommends prometheus >/dev/null 2>&1 \
+	      || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends prometheus >/dev/null; } \
+	      || { echo "make test: could not install prometheus (promtool) with apt-get" >&2; exit 1; }; \
+	  else echo "make test: the alert rules' tests need promtool: install Debian's prometheus package" >&2; exit 1; fi; }
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis
