@@ -8,14 +8,28 @@ task's `task_id` and the context of the request that sent it (`request_id`, `ord
 import os
 
 from celery import Celery
-from celery.signals import setup_logging, task_postrun, task_prerun, worker_init, worker_process_init
+from celery.signals import (after_task_publish, before_task_publish, setup_logging, task_postrun, task_prerun,
+                            worker_init, worker_process_init)
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "harbor.settings")
 
 app = Celery("harbor")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.steps["worker"].add(DjangoStructLogInitStep)
+
+
+class StructlogWorkerStep(DjangoStructLogInitStep):
+    """django-structlog's worker step, with the publish receivers connected once: its
+    AppConfig already connects before/after_task_publish in every process, and the stock
+    step connects a second receiver, so each task a worker sent was logged twice."""
+
+    def __init__(self, parent, **kwargs):
+        super().__init__(parent, **kwargs)
+        before_task_publish.disconnect(self.receiver.receiver_before_task_publish)
+        after_task_publish.disconnect(self.receiver.receiver_after_task_publish)
+
+
+app.steps["worker"].add(StructlogWorkerStep)
 app.autodiscover_tasks()
 
 

@@ -37,3 +37,5 @@ def test_a_checkouts_request_id_and_order_id_follow_it_through_every_task(worker
     assert {f"order {order_id}: pending → paid", f"order {order_id}: paid → fulfilled"} <= {
         line["event"].split(" (")[0] for line in lines}
     assert all(set(line) >= {"timestamp", "level", "logger", "event"} for line in lines)
+    enqueued = [line["child_task_id"] for line in lines if line.get("event") == "task_enqueued"]
+    assert len(enqueued) >= 2 and len(enqueued) == len(set(enqueued))  # each task the worker sent, logged once
