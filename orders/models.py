@@ -1,6 +1,20 @@
 import uuid
 
 from django.db import models
+from django.db.models import Func, Q, Value
+
+NUMBER_SEQUENCE = "orders_order_number_seq"
+
+
+class NextNumber(Func):
+    """nextval() of the order-number sequence: the database numbers each order as it is written,
+    whoever writes it (the checkout's raw INSERT included), with no gap-free promise and no lock."""
+
+    function = "nextval"
+    output_field = models.BigIntegerField()
+
+    def __init__(self):
+        super().__init__(Value(NUMBER_SEQUENCE))
 
 
 class OrderStatus(models.TextChoices):
@@ -19,12 +33,17 @@ UNFINISHED = (OrderStatus.PENDING, OrderStatus.PAID)  # the pipeline still owes 
 CHARGED = (OrderStatus.PAID, OrderStatus.FULFILLED)  # money taken and kept: ship, e-mail, refund
 # Nothing more will happen to the order by itself or by the shopper (status pages stop polling).
 FINAL = (OrderStatus.FULFILLED, OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELED, OrderStatus.REFUNDED)
+# Awaiting the shopper's payment, with the stock held meanwhile (CHECKOUT_UNPAID_LIMIT counts them).
+UNPAID = (OrderStatus.PENDING, OrderStatus.REQUIRES_ACTION)
 
 
 class Order(models.Model):
     # The public id is a random UUID: order URLs (and label URLs) are capabilities,
     # so they must not be guessable or enumerable.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The short reference people read and type ("HB-10427": on the label, the e-mails, the
+    # pages, in the admin's search). It opens nothing: the UUID stays the capability.
+    number = models.BigIntegerField(unique=True, db_default=NextNumber(), editable=False)
     # Changed only through orders.state.transition(), never by assignment.
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PENDING, db_index=True)
     email = models.EmailField()
@@ -38,6 +57,10 @@ class Order(models.Model):
     run_started_at = models.DateTimeField(null=True, blank=True)
     # The order's units went back to stock (orders.stock.release_stock): at most once.
     stock_released = models.BooleanField(default=False)
+    # Who placed it, as the checkout limits count clients (harbor.clientip.client_key: an IPv4
+    # address or an IPv6 /64), kept only as a keyed hash: enough to count a client's unpaid
+    # orders and failed payments, never an address in the database.
+    client = models.CharField(max_length=64, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -45,6 +68,10 @@ class Order(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=models.Q(status__in=OrderStatus.values), name="order_status_valid"),
+        ]
+        indexes = [
+            # CHECKOUT_UNPAID_LIMIT counts a client's orders awaiting payment: a small partial index.
+            models.Index(fields=["client"], condition=Q(status__in=UNPAID), name="order_unpaid_by_client"),
         ]
         # Staff operations (orders/operations.py), granted to the `ops` group; admin actions check them.
         permissions = [
@@ -55,7 +82,15 @@ class Order(models.Model):
         ]
 
     def __str__(self):
-        return f"Order {self.id} ({self.status})"
+        return f"Order {self.reference} ({self.status})"
+
+    @property
+    def reference(self):
+        return reference(self.number)
+
+
+def reference(number):
+    return f"HB-{number}" if number else "HB-…"
 
 
 class OrderLine(models.Model):
