@@ -17,5 +17,5 @@ class ProductList(generics.ListAPIView):
     @extend_schema(responses=ProductSerializer(many=True))
     def list(self, request, *args, **kwargs):
         body = cache.cached("products.json", lambda: JSONRenderer().render(
-            self.get_serializer(self.get_queryset(), many=True).data))
+            self.get_serializer(self.get_queryset(), many=True).data).decode())  # the cache stores JSON values
         return HttpResponse(body, content_type="application/json")

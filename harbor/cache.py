@@ -8,7 +8,14 @@ holds no connection of its own (the pool does), so one per pool is enough.
 The counters (django_cache_get_*_total, backend="redis") are those of django-prometheus's
 NativeRedisCache; that module imports the django-redis package at the top (for its other
 class), which Harbor does not use, so the few lines are here.
+
+Values are stored as JSON, never pickled: Django's default RedisSerializer unpickles whatever
+it reads, so anyone who can write to Redis could make every web process run code of their
+choosing. JSON can only ever give back data. (Integers stay plain, as Django stores them, so
+INCR keeps working.)
 """
+
+import json
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
@@ -22,9 +29,25 @@ from django_prometheus.cache.metrics import (
 BACKEND = "redis"
 
 
+class JSONSerializer:
+    """What the cache stores: JSON (a tuple comes back a list), or a plain integer."""
+
+    def dumps(self, obj):
+        if type(obj) is int:  # as Django's RedisSerializer: INCR/DECR work on plain integers
+            return obj
+        return json.dumps(obj, separators=(",", ":")).encode()
+
+    def loads(self, data):
+        try:
+            return int(data)
+        except ValueError:
+            return json.loads(data)
+
+
 class ReusingRedisCacheClient(RedisCacheClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._serializer = JSONSerializer()
         self._clients = {}
 
     def get_client(self, key=None, *, write=False):

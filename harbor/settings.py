@@ -12,7 +12,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from harbor import brokers, logconfig, prod
+from harbor import brokers, logconfig, prod, ratelimit
 
 env = environ.Env()
 
@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_structlog",
     "django_prometheus",
+    "axes",  # the admin login's lock-out after failed attempts
     "harbor",  # the platform's own commands (setup_rabbitmq)
     "catalog",
     "orders",
@@ -68,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # answers a locked-out login with the lock-out page
     "django_prometheus.middleware.PrometheusAfterMiddleware",  # last: counts responses by view and status
 ]
 
@@ -127,6 +129,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Admin login lock-out (django-axes): AXES_FAILURE_LIMIT failed logins for one username from one
+# client (harbor.clientip, as every other limit reads it) lock that pair out for
+# AXES_COOLOFF_HOURS. Per username *and* client, so nobody can lock a staff member out from
+# elsewhere. `manage.py axes_reset` lifts a lock-out; the admin lists the attempts.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "harbor.clientip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -151,13 +164,34 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "harbor.api.exception_handler",
     "UNAUTHENTICATED_USER": None,
-    # Client IPs for throttling: the last NUM_PROXIES hops of X-Forwarded-For are ours (0: REMOTE_ADDR).
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0) or None,
+    # Harbor's limits read the client with harbor.clientip (below), not DRF's get_ident.
+    "NUM_PROXIES": None,
 }
-# Placing orders (orders/throttles.py): per client IP, and failed payments per e-mail
-# (card testing). Empty turns a limit off (benchmarks and soaks do).
+# Trusted proxies in front of web, each appending to X-Forwarded-For: the client is the
+# NUM_PROXIES-th address from the right (0: no proxy, REMOTE_ADDR; harbor/clientip.py).
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+if NUM_PROXIES < 0:
+    raise ImproperlyConfigured("NUM_PROXIES must be 0 (no proxy) or the number of trusted proxies")
+# Placing orders (orders/throttles.py, payments/card_testing.py), per client (an IPv4 address
+# or an IPv6 /64): orders, failed payments (card testing: also per card, and a shop-wide
+# ceiling), SetupIntents, orders awaiting payment at once. Empty turns a limit off (benchmarks
+# and soaks do). Rates as DRF writes them: "5/hour".
 CHECKOUT_RATE_LIMIT = env.str("CHECKOUT_RATE_LIMIT", default="60/minute")
 CHECKOUT_FAILED_PAYMENTS_LIMIT = env.str("CHECKOUT_FAILED_PAYMENTS_LIMIT", default="5/hour")
+CHECKOUT_FAILED_PAYMENTS_CARD_LIMIT = env.str("CHECKOUT_FAILED_PAYMENTS_CARD_LIMIT", default="5/day")
+CHECKOUT_FAILED_PAYMENTS_SHOP_LIMIT = env.str("CHECKOUT_FAILED_PAYMENTS_SHOP_LIMIT", default="100/hour")
+CHECKOUT_CARD_SETUP_LIMIT = env.str("CHECKOUT_CARD_SETUP_LIMIT", default="20/hour")
+SHOPPER_RETURN_LIMIT = env.str("SHOPPER_RETURN_LIMIT", default="10/minute")
+# Seconds within which a repeated "I have authenticated" for one order does nothing again.
+SHOPPER_RETURN_WINDOW = env.int("SHOPPER_RETURN_WINDOW", default=10)
+_unpaid_limit = env.str("CHECKOUT_UNPAID_LIMIT", default="3").strip()
+CHECKOUT_UNPAID_LIMIT = int(_unpaid_limit) if _unpaid_limit else None  # empty: off
+for _name in ("CHECKOUT_RATE_LIMIT", "CHECKOUT_FAILED_PAYMENTS_LIMIT", "CHECKOUT_FAILED_PAYMENTS_CARD_LIMIT",
+              "CHECKOUT_FAILED_PAYMENTS_SHOP_LIMIT", "CHECKOUT_CARD_SETUP_LIMIT", "SHOPPER_RETURN_LIMIT"):
+    try:
+        ratelimit.parse_rate(globals()[_name])
+    except (ValueError, KeyError):
+        raise ImproperlyConfigured(f"{_name}: {globals()[_name]!r} is not a rate such as 5/hour (or empty: off)")
 IDEMPOTENCY_KEY_TTL = env.int("IDEMPOTENCY_KEY_TTL", default=24 * 3600)  # seconds a key is remembered
 SPECTACULAR_SETTINGS = {
     "TITLE": "Harbor API",
@@ -179,6 +213,9 @@ STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="") or (
     f"{STRIPE_API_BASE.rstrip('/')}/js.stripe.com/v3/" if STRIPE_API_BASE else "https://js.stripe.com/v3/")
 STRIPE_TIMEOUT = env.int("STRIPE_TIMEOUT", default=20)  # seconds per request; < the soft time limit
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="" if IS_PROD else "whsec_harbor_dev")
+# Test mode: test keys, a fake Stripe server, the test-card banner on the checkout page. Always
+# in dev; in prod only for a staging deployment that says so (harbor/prod.py refuses it otherwise).
+STRIPE_TEST_MODE = prod.test_mode(os.environ) if IS_PROD else True
 # Webhook signatures older than this many seconds are refused (replay protection; must be > 0).
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
 if STRIPE_WEBHOOK_TOLERANCE <= 0:  # 0 would turn replay protection off in stripe-python
@@ -217,6 +254,7 @@ CELERY_TASK_ROUTES = {
     "orders.tasks.cancel_order": {"queue": "payments"},
     "orders.tasks.create_label": {"queue": "fulfillment"},
     "orders.tasks.refund_order": {"queue": "payments"},
+    "orders.tasks.void_payment": {"queue": "payments"},
     "notifications.tasks.*": {"queue": "notifications"},
 }
 CELERY_TASK_ACKS_LATE = True  # a task is acknowledged when done, so a crash redelivers it
@@ -275,8 +313,9 @@ REFUND_MAX_ATTEMPTS = env.int("REFUND_MAX_ATTEMPTS", default=10)
 # A pending order that never got a payment attempt this long (e.g. a day-long broker outage)
 # is canceled and its stock released, rather than charged that late with the stock held.
 RESERVATION_WINDOW = env.int("RESERVATION_WINDOW", default=24 * 3600)
-# How long an order waits for the shopper's 3-D Secure before reconciliation cancels it.
-AUTHENTICATION_WINDOW = env.int("AUTHENTICATION_WINDOW", default=30 * 60)
+# How long an order waits for the shopper's 3-D Secure before reconciliation cancels it (its
+# stock is held meanwhile, with no money moved: short, and CHECKOUT_UNPAID_LIMIT per client).
+AUTHENTICATION_WINDOW = env.int("AUTHENTICATION_WINDOW", default=15 * 60)
 FAILPOINTS = env.bool("HARBOR_FAILPOINTS", default=False)  # test-only fault injection (harbor/failpoints.py)
 if FAILPOINTS and IS_PROD:
     raise ImproperlyConfigured("HARBOR_FAILPOINTS is for tests; it must not be set with ENVIRONMENT=prod")

@@ -51,9 +51,9 @@ def main(argv=None):
     out = Path(args.out)
     shutil.rmtree(out / "run", ignore_errors=True)
 
-    from loadtest.shop import Shop
+    from loadtest.shop import NO_LIMITS, Shop
 
-    shop = Shop(out / "run", env={"CHECKOUT_RATE_LIMIT": "", "RECONCILE_INTERVAL": "60"}).start_services()
+    shop = Shop(out / "run", env={**NO_LIMITS, "RECONCILE_INTERVAL": "60"}).start_services()
     try:
         import django
 

@@ -5,7 +5,14 @@ No row lock is held while talking to the SMTP server: the send is claimed with o
 conditional UPDATE (`claimed_at`), the message sent outside any transaction, and `sent_at`
 written after. A concurrent duplicate finds the claim and stops; a claim left by a sender
 that died expires after the task time limit, and the next try sends.
+
+A permanent refusal of the recipient (an SMTP 5xx for the address: no such mailbox, refused)
+is final: the row is marked failed with the server's answer, and nothing sends it again. A
+temporary one (4xx: greylisting, a full mailbox, the server away) is retried as before.
 """
+
+import smtplib
+
 
 import logging
 from datetime import timedelta
@@ -18,7 +25,7 @@ from django.utils import timezone
 
 from notifications.models import Notification
 from orders.addresses import address_lines
-from orders.models import Order
+from orders.models import Order, OrderEvent
 
 logger = logging.getLogger(__name__)
 
@@ -38,18 +45,41 @@ def send(order_id, kind):
     claimed_at = timezone.now()
     expired = claimed_at - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)  # its sender is surely gone
     if not Notification.objects.filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=expired), pk=row.pk,
-                                       sent_at__isnull=True).update(claimed_at=claimed_at):
+                                       sent_at__isnull=True, failed_at__isnull=True).update(claimed_at=claimed_at):
         return False
     message = _message(order, kind)
     try:
         message.send()
-    except BaseException:
+    except BaseException as exc:
+        if (refusal := permanent_refusal(exc)) is not None:
+            Notification.objects.filter(pk=row.pk, claimed_at=claimed_at).update(failed_at=timezone.now(),
+                                                                                 error=refusal)
+            OrderEvent.objects.create(order=order, actor="notifications", message=(
+                f"The {kind.replace('_', ' ')} e-mail to {order.email} was refused for good by the mail server "
+                f"({refusal}): not sent again."))
+            logger.warning("order %s: %s e-mail to %s refused for good: %s", order_id, kind, order.email, refusal)
+            return False
         Notification.objects.filter(pk=row.pk, claimed_at=claimed_at).update(claimed_at=None)  # the retry sends
         raise
     Notification.objects.filter(pk=row.pk).update(subject=message.subject, sent_at=timezone.now(),
                                                   message_id=message.extra_headers["Message-ID"])
     logger.info("order %s: %s e-mail sent to %s", order_id, kind, order.email)
     return True
+
+
+def permanent_refusal(exc):
+    """The server's answer if `exc` says the recipient is refused for good (5xx), else None."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        answers = list(exc.recipients.values())
+        if answers and all(code >= 500 for code, _ in answers):
+            return "; ".join(f"{code} {_text(text)}" for code, text in answers)
+    elif isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500:
+        return f"{exc.smtp_code} {_text(exc.smtp_error)}"
+    return None
+
+
+def _text(answer):
+    return answer.decode(errors="replace") if isinstance(answer, bytes) else str(answer)
 
 
 def _message(order, kind):

@@ -18,10 +18,15 @@ class Notification(models.Model):
     message_id = models.CharField(max_length=255, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True, help_text="A sender is on it (notifications.emails).")
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The mail server refused it for good (5xx: no such mailbox, recipient refused): not tried
+    # again, by the task or by reconciliation; the admin shows it with the server's answer.
+    failed_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["order", "kind"], name="notification_one_per_kind")]
 
     def __str__(self):
-        return f"{self.kind} to {self.to} ({'sent' if self.sent_at else 'not sent'})"
+        state = "sent" if self.sent_at else "failed" if self.failed_at else "not sent"
+        return f"{self.kind} to {self.to} ({state})"

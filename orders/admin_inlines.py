@@ -56,4 +56,4 @@ class ShipmentInline(ReadOnlyInline, admin.StackedInline):
 
 class NotificationInline(ReadOnlyInline, admin.TabularInline):
     model = Notification
-    fields = ["kind", "to", "subject", "sent_at", "message_id", "created_at"]
+    fields = ["kind", "to", "subject", "sent_at", "failed_at", "error", "message_id", "created_at"]

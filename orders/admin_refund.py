@@ -1,8 +1,6 @@
 """The admin's "Refund…" page for one order: the whole amount left or a part, with a reason,
 and whether the goods came back (orders.operations.request_refund does the rest)."""
 
-from decimal import Decimal
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -10,15 +8,16 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from catalog.money import format_money
+from catalog.money import MoneyError, format_money, parse_money
 from orders import operations
 from orders.models import Order
 from payments.models import Payment
 
 
 class RefundForm(forms.Form):
-    amount = forms.DecimalField(label="Amount", required=False, min_value=Decimal("0.01"), decimal_places=2,
-                                help_text="Leave empty to refund everything that is left.")
+    amount = forms.CharField(label="Amount", required=False, max_length=32,
+                             help_text="In the order's currency (e.g. 5.00; ¥500). Leave empty to refund everything "
+                                       "that is left.")
     reason = forms.CharField(label="Reason", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
     restock = forms.BooleanField(label="The goods came back: put them back in stock (once refunded in full)",
                                  required=False)
@@ -31,11 +30,14 @@ def refund_view(model_admin, request, object_id):
     payment = Payment.objects.filter(order=order).first()
     form = RefundForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        amount = form.cleaned_data["amount"]
         try:
+            text = form.cleaned_data["amount"].strip()
+            amount = parse_money(text, order.currency) if text else None  # the currency's own minor units
             outcome = operations.request_refund(
                 order, actor=request.user.get_username(), reason=form.cleaned_data["reason"],
-                amount=int(amount * 100) if amount is not None else None, restock=form.cleaned_data["restock"])
+                amount=amount, restock=form.cleaned_data["restock"])
+        except MoneyError as exc:
+            form.add_error("amount", str(exc))
         except operations.OperationRefused as exc:
             form.add_error("amount" if "amount" in str(exc) else None, str(exc))
         else:

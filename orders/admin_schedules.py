@@ -13,21 +13,40 @@ import logging
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
-from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm
-from django_celery_beat.models import PeriodicTask
+from django.utils import timezone
+from django_celery_beat.admin import (ClockedScheduleAdmin, CrontabScheduleAdmin, IntervalScheduleAdmin,
+                                      PeriodicTaskAdmin, PeriodicTaskForm, SolarScheduleAdmin)
+from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, PeriodicTask, SolarSchedule
 
-from orders.schedules import RECONCILE, TASK_NAMES
+from orders.schedules import PERIODIC_TASKS, RECONCILE, TASK_NAMES
 
 logger = logging.getLogger(__name__)
 
 CONFIRM = "confirm_reconciliation_off"
+RECONCILE_QUEUE = next(p.queue for p in PERIODIC_TASKS if p.task == RECONCILE)
 WARNING = ("Without reconciliation, an order whose message was lost (a broker outage at checkout, a killed "
            "worker) stays pending or paid for good, and a refund or e-mail that never went out is never sent.")
 
 
-def runs_reconcile(task):
-    return task.enabled and task.task == RECONCILE
+def runs_reconcile(task, now=None):
+    """Does this PeriodicTask keep reconciliation running? Enabled, and nothing else that stops
+    its messages from being run: another queue than the one its workers consume, an exchange or
+    routing key of its own, an expiry (a message that waits longer is discarded), a start in
+    the future, or one run only."""
+    now = now or timezone.now()
+    return (task.enabled and task.task == RECONCILE and task.queue in (None, "", RECONCILE_QUEUE)
+            and not task.exchange and not task.routing_key and task.expires is None and not task.expire_seconds
+            and not task.one_off and (task.start_time is None or task.start_time <= now)
+            and any(getattr(task, kind + "_id") for kind in ("interval", "crontab", "solar", "clocked")))
+
+
+def reconcile_schedules():
+    """The schedules (interval, crontab, …) that a reconciliation task runs on: deleting one
+    would delete the task with it (the foreign key cascades), so they are protected."""
+    return {(kind, getattr(task, kind + "_id")) for task in PeriodicTask.objects.filter(task=RECONCILE)
+            for kind in ("interval", "crontab", "solar", "clocked") if getattr(task, kind + "_id")}
 
 
 class HarborPeriodicTaskForm(PeriodicTaskForm):
@@ -147,3 +166,32 @@ class HarborPeriodicTaskAdmin(PeriodicTaskAdmin):
             "posted": [(key, value) for key, values in request.POST.lists() if key != "csrfmiddlewaretoken"
                        for value in values],
         })
+
+
+class ProtectedScheduleMixin:
+    """A schedule that reconciliation runs on cannot be deleted here, by anyone: the delete
+    page lists it as protected (as for a PROTECT foreign key) and deletes nothing. Change the
+    reconciliation task to another schedule first, which asks for confirmation if it stops."""
+
+    kind = None
+
+    def get_deleted_objects(self, objs, request):
+        to_delete, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        runs_it = {pk for kind, pk in reconcile_schedules() if kind == self.kind}
+        for schedule in objs:
+            if schedule.pk in runs_it:
+                protected = [*protected, f"{schedule} (reconciliation runs on it)"]
+        return to_delete, counts, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        if obj.pk in {pk for kind, pk in reconcile_schedules() if kind == self.kind}:
+            raise PermissionDenied(f"{obj} runs reconciliation")  # unreachable through the admin's pages
+        super().delete_model(request, obj)
+
+
+for _model, _base, _kind in ((IntervalSchedule, IntervalScheduleAdmin, "interval"),
+                             (CrontabSchedule, CrontabScheduleAdmin, "crontab"),
+                             (SolarSchedule, SolarScheduleAdmin, "solar"),
+                             (ClockedSchedule, ClockedScheduleAdmin, "clocked")):
+    admin.site.unregister(_model)
+    admin.site.register(_model, type(_base.__name__, (ProtectedScheduleMixin, _base), {"kind": _kind}))

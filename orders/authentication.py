@@ -12,19 +12,30 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
+from django.utils import timezone
 
 from harbor import enqueue
 from orders.models import Order, OrderEvent, OrderStatus
 
 
+RETURNED = "The shopper returned from authentication; checking the payment with Stripe."
+
+
 @transaction.atomic
 def shopper_returned(order_id):
     """The shopper finished (or abandoned) authentication: look at Stripe again. True if
-    the order was waiting for it."""
-    if not Order.objects.filter(pk=order_id, status=OrderStatus.REQUIRES_ACTION).exists():
+    the order was waiting for it and nobody asked within SHOPPER_RETURN_WINDOW seconds.
+
+    Idempotent: the order row is locked, so concurrent posts take turns, and a repeat inside
+    the window finds the first one's event and writes nothing, sends nothing (each post would
+    otherwise publish a fulfill_order, and the duplicates retry on the lock for minutes)."""
+    order = Order.objects.select_for_update().filter(pk=order_id, status=OrderStatus.REQUIRES_ACTION).first()
+    if order is None:
         return False
-    OrderEvent.objects.create(order_id=order_id, message="The shopper returned from authentication; "
-                              "checking the payment with Stripe.", actor="storefront")
+    recently = timezone.now() - timedelta(seconds=settings.SHOPPER_RETURN_WINDOW)
+    if OrderEvent.objects.filter(order=order, message=RETURNED, created_at__gte=recently).exists():
+        return False
+    OrderEvent.objects.create(order=order, message=RETURNED, actor="storefront")
     enqueue.after_commit("orders.tasks.fulfill_order", order_id)
     return True
 

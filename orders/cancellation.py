@@ -17,7 +17,9 @@ from django.db import transaction
 
 from harbor import enqueue
 from harbor.retry import NotSettledYet
+from orders import voiding
 from orders.fulfillment import apply_payment
+from orders.refunds import refund_late_charge
 from orders.models import Order, OrderStatus
 from orders.state import transition
 from orders.stock import release_stock
@@ -48,6 +50,10 @@ def cancel(order_id, *, reason, actor):
         raise AlreadyCharged(f"order {order_id} was charged; refund it instead")
     if payment is not None and payment.payment_intent_id:
         result = void(payment)
+        if result.late:  # recorded failed, charged after all: the order must not keep it
+            if order.status != OrderStatus.NEEDS_REVIEW:
+                refund_late_charge(order_id, actor, "The payment went through at Stripe after it was recorded failed.")
+            return Order.objects.values_list("status", flat=True).get(pk=order_id)
         if result.status == Payment.Status.SUCCEEDED:
             # Charged after all: a pending or 3-D Secure order goes on to ship; one in
             # review stays there for ops, who now see the charge and can refund it.
@@ -64,5 +70,6 @@ def cancel(order_id, *, reason, actor):
         transition(locked.id, locked.status, OrderStatus.CANCELED, message=reason, actor=actor)
         release_stock(locked)
         enqueue.after_commit("notifications.tasks.send_canceled", locked.id)
+        voiding.void_later(locked.id)
     logger.info("order %s canceled by %s: %s", order_id, actor, reason)
     return OrderStatus.CANCELED

@@ -8,9 +8,13 @@ One transaction, as few round trips as the guarantees allow:
    on the unique index, then finds the key taken: same body → the stored order (a replay,
    looked up before the catalog, so it survives a product deactivated since), another body
    → IdempotencyKeyReused. A key older than IDEMPOTENCY_KEY_TTL is taken afresh.
-2. look the SKUs up (prices always from the database) and reserve every line's stock — one
+2. with CHECKOUT_UNPAID_LIMIT, count the client's orders still awaiting payment (pending or
+   requires_action): each one holds stock with no money moved, so one client could otherwise
+   hold the whole catalog hostage. A transaction-scoped advisory lock per client makes two
+   concurrent checkouts of one client count one after the other (other clients never wait);
+3. look the SKUs up (prices always from the database) and reserve every line's stock — one
    statement (catalog.stock.take);
-3. write the order, its lines, its first event — three INSERTs in one round trip.
+4. write the order, its lines, its first event — three INSERTs in one round trip.
 
 The fulfillment task is enqueued only after commit. The order comes back with its lines and
 empty relations already in place, so the answer needs no read of what was just written.
@@ -29,7 +33,7 @@ from django.utils import timezone
 from catalog import stock
 from harbor import enqueue, failpoints
 from harbor.logconfig import bind_order
-from orders.models import IdempotencyKey, Order, OrderLine, OrderStatus
+from orders.models import UNPAID, IdempotencyKey, Order, OrderLine, OrderStatus
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +44,12 @@ class IdempotencyKeyReused(Exception):
 
 class UnknownProducts(Exception):
     """A line names no active product, or the lines mix currencies (the message says which)."""
+
+
+class TooManyUnpaid(Exception):
+    """The client has CHECKOUT_UNPAID_LIMIT orders awaiting payment already."""
+
+    retry_after = 30  # seconds: most unpaid orders are charged or failed well within that
 
 
 def fingerprint(data):
@@ -68,13 +78,15 @@ def enqueue_fulfillment(order_id):
     enqueue.send_or_log("orders.tasks.fulfill_order", order_id)
 
 
-def place_order(*, email, lines, payment_method, shipping_address, idempotency_key=None, request_hash=""):
+def place_order(*, email, lines, payment_method, shipping_address, idempotency_key=None, request_hash="",
+                client=""):
     """Create a pending order. Returns (order, created).
 
     `lines` is a list of {"sku": str, "quantity": int} (or {"product": Product, ...}) with
-    distinct SKUs. With an idempotency key already used for the same request, returns that
+    distinct SKUs. `client` is harbor.clientip.client_id() of the request ("" when unknown:
+    not limited). With an idempotency key already used for the same request, returns that
     order and created=False; for another request, raises IdempotencyKeyReused. Raises
-    UnknownProducts, or catalog.stock.InsufficientStock, with nothing written.
+    TooManyUnpaid, UnknownProducts, or catalog.stock.InsufficientStock, with nothing written.
     """
     order_id = uuid.uuid4()
     bind_order(order_id)  # this request's log lines, and the tasks it sends, name the order
@@ -84,6 +96,8 @@ def place_order(*, email, lines, payment_method, shipping_address, idempotency_k
             if earlier is not None:
                 bind_order(earlier.pk)
                 return earlier, False
+        if client and settings.CHECKOUT_UNPAID_LIMIT and _unpaid(client) >= settings.CHECKOUT_UNPAID_LIMIT:
+            raise TooManyUnpaid(f"{settings.CHECKOUT_UNPAID_LIMIT} of this client's orders await payment")
         quantities = {line["product"].sku if "product" in line else line["sku"]: line["quantity"] for line in lines}
         products, short = stock.take(quantities)
         unknown = [sku for sku in quantities if sku not in products]
@@ -93,7 +107,7 @@ def place_order(*, email, lines, payment_method, shipping_address, idempotency_k
             raise UnknownProducts("All lines of one order must be in the same currency.")
         if short:
             raise stock.InsufficientStock(short)
-        order, order_lines = _write(order_id, email, shipping_address, payment_method,
+        order, order_lines = _write(order_id, email, shipping_address, payment_method, client,
                                     [(products[sku], quantity) for sku, quantity in quantities.items()])
         # After commit, so the worker never sees an order that might still roll back.
         # robust=True: a broker outage is logged, not turned into a 500 for an order
@@ -105,6 +119,22 @@ def place_order(*, email, lines, payment_method, shipping_address, idempotency_k
     order._state.fields_cache.update(payment=None, shipment=None)
     logger.info("order %s placed: %s, %s %s", order.id, email, order.total, order.currency)
     return order, True
+
+
+UNPAID_COUNT = """
+SELECT pg_advisory_xact_lock(hashtextextended('unpaid:' || %s, 0));
+SELECT count(*) FROM orders_order WHERE client = %s AND status IN ({statuses})
+"""
+
+
+def _unpaid(client):
+    """The client's orders awaiting payment, counted after taking the client's advisory lock
+    (held until this transaction ends: a concurrent checkout of the same client counts after
+    this one committed). Two statements, one round trip; the count is the second's."""
+    with connection.cursor() as cursor:
+        cursor.execute(UNPAID_COUNT.format(statuses=", ".join(["%s"] * len(UNPAID))), [client, client, *UNPAID])
+        cursor.nextset()
+        return cursor.fetchone()[0]
 
 
 CLAIM = """
@@ -132,31 +162,33 @@ def _claim(key, request_hash, order_id):
 
 WRITE = """
 INSERT INTO orders_order (id, status, email, shipping_address, payment_method, total, currency, attempts,
-                          stock_released, created_at, updated_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, 0, false, %s, %s);
+                          stock_released, client, created_at, updated_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, 0, false, %s, %s, %s) RETURNING number;
 INSERT INTO orders_orderline (order_id, product_id, sku, quantity, unit_price) VALUES {lines};
 INSERT INTO orders_orderevent (order_id, from_status, to_status, message, actor, created_at)
 VALUES (%s, '', %s, 'Order placed.', 'checkout', %s);
 """
 
 
-def _write(order_id, email, shipping_address, payment_method, wanted):
+def _write(order_id, email, shipping_address, payment_method, client, wanted):
     """The order, its lines and its first event: three INSERTs sent as one (psycopg's client-
     side cursor takes several statements at once), one round trip instead of three. Returns
-    the Order and its OrderLines as the rows now hold them."""
+    the Order (with the number the database gave it) and its OrderLines as the rows now hold them."""
     now = timezone.now()
     # Prices come from the database, never from the client.
     order = Order(id=order_id, status=OrderStatus.PENDING, email=email, shipping_address=shipping_address,
                   payment_method=payment_method, total=sum(p.unit_price * q for p, q in wanted),
-                  currency=wanted[0][0].currency, attempts=0, stock_released=False, created_at=now, updated_at=now)
+                  currency=wanted[0][0].currency, attempts=0, stock_released=False, client=client,
+                  created_at=now, updated_at=now)
     order._state.adding = False
     order_lines = [OrderLine(order=order, product_id=p.pk, sku=p.sku, quantity=q, unit_price=p.unit_price)
                    for p, q in wanted]
     params = [order.id, order.status, order.email, json.dumps(shipping_address), order.payment_method, order.total,
-              order.currency, now, now]
+              order.currency, client, now, now]
     for line in order_lines:
         params += [order.id, line.product_id, line.sku, line.quantity, line.unit_price]
     params += [order.id, order.status, now]
     with connection.cursor() as cursor:
         cursor.execute(WRITE.format(lines=", ".join(["(%s, %s, %s, %s, %s)"] * len(order_lines))), params)
+        order.number = cursor.fetchone()[0]  # the first statement's result: the sequence's number
     return order, order_lines

@@ -16,15 +16,16 @@ from celery import group, signature
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from harbor import enqueue
 from orders.models import UNFINISHED, Order, OrderStatus
 from orders.shipping import ensure_shipment
+from orders import voiding
 from orders.state import transition
-from orders import throttles
 from orders.stock import release_stock
+from payments import card_testing
 from payments.charge import charge
 from payments.models import Payment
 
@@ -110,11 +111,21 @@ def apply_payment(order, result, actor=ACTOR):
             if _advance(order, OrderStatus.PAYMENT_FAILED, result.message, actor):
                 release_stock(order)
                 enqueue.after_commit("notifications.tasks.send_payment_failed", order.id)
-                transaction.on_commit(lambda: throttles.record_failed_payment(order.email), robust=True)
+                voiding.void_later(order.id)  # a failure Stripe reported by webhook: its intent is still open
+                if result.declined:
+                    _count_decline(order)
     elif result.status == Payment.Status.REQUIRES_ACTION:
         transition(order.id, OrderStatus.PENDING, OrderStatus.REQUIRES_ACTION, message=result.message, actor=actor)
     elif result.review:
         _advance(order, OrderStatus.NEEDS_REVIEW, result.message, actor)
+
+
+def _count_decline(order):
+    """Card testing (payments/card_testing.py): the decline counts for the client that placed
+    the order and for the card, once (this runs only for the call that moved the order)."""
+    payment_id, fingerprint = Payment.objects.values_list("pk", "card_fingerprint").get(order=order)
+    client = Order.objects.values_list("client", flat=True).get(pk=order.pk)
+    transaction.on_commit(lambda: card_testing.record_decline(payment_id, client, fingerprint), robust=True)
 
 
 def _advance(order, to_status, message, actor):
@@ -136,7 +147,9 @@ def missing_fan_out(order):
     missing = []
     if not (hasattr(order, "shipment") and order.shipment.label):
         missing.append("orders.tasks.create_label")
-    if not order.notifications.filter(kind="receipt", sent_at__isnull=False).exists():
+    # A receipt the mail server refused for good (no such mailbox) is as done as it will get:
+    # the goods still ship, and the admin shows the refusal.
+    if not order.notifications.filter(Q(sent_at__isnull=False) | Q(failed_at__isnull=False), kind="receipt").exists():
         missing.append("notifications.tasks.send_receipt")
     return missing
 

@@ -9,7 +9,7 @@ import logging
 from django.db import transaction
 
 from harbor import enqueue
-from orders import refunds
+from orders import refunds, voiding
 from orders.cancellation import CANCELABLE
 from orders.models import UNFINISHED, Order, OrderEvent, OrderStatus
 from orders.state import transition
@@ -58,6 +58,7 @@ def cancel(order, actor, reason="Canceled by staff."):
         transition(locked.id, locked.status, OrderStatus.CANCELED, message=reason, actor=actor)
         release_stock(locked)
         enqueue.after_commit("notifications.tasks.send_canceled", locked.id)
+        voiding.void_later(locked.id)  # a failed payment's intent, if Stripe has not canceled it yet
         return "canceled, stock released"
     _note(locked, "Cancel requested: canceling the payment at Stripe first.", actor)
     enqueue.after_commit("orders.tasks.cancel_order", locked.id, actor=actor, reason=reason)

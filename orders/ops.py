@@ -9,10 +9,10 @@ import logging
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
-from orders.models import Order, OrderStatus
+from orders.models import UNPAID, Order, OrderLine, OrderStatus
 from orders.reconcile import stuck_orders
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,13 @@ def _orders(now):
                  .annotate(n=Count("pk")).order_by())
     stuck = stuck_orders(now).count()
     oldest = Order.objects.filter(status=OrderStatus.PENDING).order_by("created_at").values("pk", "created_at").first()
+    # Stock held with no money moved yet (pending, or waiting for 3-D Secure): what a client
+    # placing unpaid orders could hold hostage (CHECKOUT_UNPAID_LIMIT bounds it per client).
+    held = OrderLine.objects.filter(order__status__in=UNPAID, order__stock_released=False).aggregate(
+        units=Sum("quantity"), orders=Count("order", distinct=True))
     return {
+        "unpaid_orders": held["orders"] or 0,
+        "stock_held_by_unpaid": held["units"] or 0,
         "orders_today": {status: today.get(status, 0) for status in OrderStatus.values},
         "stuck_orders": stuck,
         "stuck_after_seconds": settings.RECONCILE_AFTER,
@@ -98,8 +104,8 @@ def _failures(now):
 
 
 EMPTY = {
-    "orders": ["orders_today", "stuck_orders", "stuck_after_seconds", "oldest_pending_age_seconds",
-               "oldest_pending_order"],
+    "orders": ["unpaid_orders", "stock_held_by_unpaid", "orders_today", "stuck_orders", "stuck_after_seconds",
+               "oldest_pending_age_seconds", "oldest_pending_order"],
     "queues": ["queues"],
     "workers": ["workers_alive", "workers"],
     "failures": ["task_failures_last_hour"],

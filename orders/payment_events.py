@@ -4,7 +4,9 @@ move only through the same conditional transitions the tasks use (orders.fulfill
 orders.refunds), so an event arriving late, twice, or racing a task repeats no effect and
 never moves an order backwards.
 
-    payment_intent.succeeded       pending / requires_action → paid, then label + receipt
+    payment_intent.succeeded       pending / requires_action → paid, then label + receipt;
+                                   payment_failed / canceled → refunded in full automatically
+                                   (charged after the order ended: orders/voiding.py)
     payment_intent.payment_failed  pending / requires_action → payment_failed (stock back, shopper told)
     charge.refunded                the refunds made at Stripe recorded, whole or partial
     refund.updated, refund.failed,
@@ -20,12 +22,14 @@ import uuid
 import stripe
 from django.db import transaction
 
+from catalog.money import format_money
 from harbor import enqueue
 from orders import refunds
 from orders.fulfillment import AWAITING_PAYMENT, apply_payment, fan_out
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderEvent, OrderStatus
+from orders.refunds import ENDED_UNCHARGED, refund_late_charge
 from payments import refunds as stripe_refunds
-from payments.charge import Result, record
+from payments.charge import Result, charged_late, record
 from payments.models import Payment
 
 logger = logging.getLogger(__name__)
@@ -49,18 +53,40 @@ def apply(event):
 
 def payment_succeeded(intent, actor):
     order, payment = _order_of_intent(intent)
-    message = f"Charged {intent.get('amount')} {intent.get('currency')} ({intent['id']})."
+    if order.status in ENDED_UNCHARGED or order.status == OrderStatus.NEEDS_REVIEW:
+        return _charged_after_all(order, payment, intent, actor)
+    message = f"Charged {_amount(intent)} ({intent['id']})."
     outcome = _settle(order, payment, Result(Payment.Status.SUCCEEDED, message), actor)
     if order.status == OrderStatus.PAID:  # robust: after a broker outage, reconciliation fans out
         transaction.on_commit(lambda: fan_out(order.id), robust=True)
     return outcome
 
 
+def _charged_after_all(order, payment, intent, actor):
+    """Stripe charged an order Harbor had ended without a charge (or sent to review): never
+    ignored. An ended order's charge is refunded in full automatically (orders/voiding.py); an
+    order in review keeps the charge on its record for ops to decide."""
+    charged_late(payment, intent["id"], intent.get("amount") or payment.amount,
+                 intent.get("currency") or payment.currency)
+    if order.status == OrderStatus.NEEDS_REVIEW:
+        OrderEvent.objects.create(order=order, actor=actor, message=(
+            f"Stripe reports the payment succeeded: {_amount(intent)} charged ({intent['id']}). "
+            "Retry (it then ships) or refund it."))
+        return "order needs_review: charge recorded for ops"
+    refund_late_charge(order.id, actor, f"Stripe reported {intent['id']} succeeded.")
+    return f"order {order.status}: charged at Stripe after it ended; full refund requested"
+
+
+def _amount(intent):
+    amount, currency = intent.get("amount"), intent.get("currency")
+    return format_money(amount, currency) if isinstance(amount, int) and isinstance(currency, str) else "?"
+
+
 def payment_failed(intent, actor):
     order, payment = _order_of_intent(intent)
     error = intent.get("last_payment_error")
     message = (error.get("message") if isinstance(error, dict) else None) or f"Payment {intent['id']} failed."
-    return _settle(order, payment, Result(Payment.Status.FAILED, message), actor)
+    return _settle(order, payment, Result(Payment.Status.FAILED, message, declined=True), actor)
 
 
 def charge_refunded(charge, actor):

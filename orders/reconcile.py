@@ -17,6 +17,8 @@ Every order untouched for RECONCILE_AFTER is looked at:
 - at the attempt cap (runs that died) → needs_review, with an event saying why.
 - a refund requested (or pending at Stripe) that has not settled → refund_order again.
 - a payment-failed, canceled or refund e-mail that never went out → its task again.
+- a payment recorded failed whose intent Stripe has not confirmed canceled → void_payment
+  (cancel it at Stripe, or refund it if it was charged after all: orders/voiding.py).
 
 A reconciliation round is not an attempt: an order that keeps failing for a transient
 reason (a Stripe outage) is simply sent again, until Stripe answers.
@@ -31,11 +33,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from harbor import enqueue
 from notifications.models import Notification
-from orders import authentication
+from orders import authentication, voiding
 from orders.fulfillment import give_up, missing_fan_out
 from orders.models import UNFINISHED, Order, OrderStatus
 from payments.models import Payment, Refund
@@ -62,6 +65,7 @@ def reconcile(limit=500):
         Order.objects.filter(pk__in=[o.pk for o in stuck]).update(updated_at=now)  # next look: RECONCILE_AFTER away
         done.update(_awaiting_authentication(now, limit))
         done.update(_unsettled_refunds(now))
+        done.update(_live_intents(now, limit))
     done.update(_unsent_emails(now))
     if done:
         logger.warning("reconcile: %s", dict(done))
@@ -130,6 +134,19 @@ def _unsettled_refunds(now):
     return {"refund_order": len(orders)} if orders else {}
 
 
+def _live_intents(now, limit):
+    """Payments recorded failed whose intent Stripe has not confirmed canceled (the void_payment
+    task was lost, or Stripe was away): void_payment again, until Stripe says canceled, or
+    refund the charge if it went through (orders/voiding.py)."""
+    cutoff = now - timedelta(seconds=settings.RECONCILE_AFTER)
+    waiting = list(voiding.live_intents().filter(updated_at__lt=cutoff).select_for_update(skip_locked=True)
+                   .order_by("pk").values_list("pk", "order_id")[:limit])
+    Payment.objects.filter(pk__in=[pk for pk, _ in waiting]).update(updated_at=now)
+    for _, order_id in waiting:
+        enqueue.after_commit("orders.tasks.void_payment", order_id, actor=ACTOR)
+    return {"void_payment": len(waiting)} if waiting else {}
+
+
 EMAIL_FOR_STATUS = {OrderStatus.PAYMENT_FAILED: ("payment_failed", "notifications.tasks.send_payment_failed"),
                     OrderStatus.REFUNDED: ("refund", "notifications.tasks.send_refund"),
                     OrderStatus.CANCELED: ("canceled", "notifications.tasks.send_canceled")}
@@ -143,7 +160,9 @@ def _unsent_emails(now):
     recent = Order.objects.filter(updated_at__lt=now - timedelta(seconds=settings.RECONCILE_AFTER),
                                   updated_at__gt=now - timedelta(days=7))
     for status, (kind, task) in EMAIL_FOR_STATUS.items():
-        sent = Notification.objects.filter(kind=kind, sent_at__isnull=False).values("order_id")
+        # Sent, or refused for good by the mail server (never sent again).
+        sent = Notification.objects.filter(Q(sent_at__isnull=False) | Q(failed_at__isnull=False),
+                                           kind=kind).values("order_id")
         for order_id in recent.filter(status=status).exclude(pk__in=sent).values_list("pk", flat=True):
             enqueue.after_commit(task, order_id)
             done[task.rsplit(".", 1)[1]] += 1

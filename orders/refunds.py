@@ -8,9 +8,14 @@
    makes each requested refund at Stripe (the amount asked, or what is left there). A request
    tried REFUND_MAX_ATTEMPTS times is given up.
 3. `settle()` (the task, and Stripe's webhooks): one short transaction brings the order in line
-   with its refunds: an event per refund, `refunded` once the whole amount is back (stock
-   released if nothing shipped, or if staff said the goods came back; the shopper e-mailed),
-   `needs_review` when a refund failed.
+   with its refunds: an event per refund, `refunded` once Stripe says the whole amount is back
+   (succeeded, not pending: a pending refund can still fail) (stock released if nothing
+   shipped, or if staff said the goods came back; the shopper e-mailed), `needs_review` when
+   a refund failed.
+
+A request reserves its amount at once: two requests can never ask for more than is left, even
+before the first is made at Stripe. `refund_late_charge()` asks for a full refund of a charge
+that Stripe made after the order had ended without one (orders/voiding.py).
 """
 
 import logging
@@ -30,6 +35,8 @@ from payments.models import Payment, Refund
 
 logger = logging.getLogger(__name__)
 REFUNDABLE = (*CHARGED, OrderStatus.NEEDS_REVIEW)
+# An order that ended without a charge, charged at Stripe all the same: refunded automatically.
+ENDED_UNCHARGED = (OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELED)
 
 
 class NotRefundable(Exception):
@@ -44,14 +51,15 @@ def request(order, actor, amount=None, reason="", restock=False):
     if locked.status not in REFUNDABLE or payment is None or payment.status not in (
             Payment.Status.SUCCEEDED, Payment.Status.REFUNDED):
         raise NotRefundable(f"only charged orders can be refunded; this one is {locked.status}")
-    waiting = list(payment.refunds.filter(status=Refund.Status.REQUESTED))
-    if any(r.amount is None for r in waiting):
+    if payment.refunds.filter(status=Refund.Status.REQUESTED, amount__isnull=True).exists():
         raise NotRefundable("a refund of everything left is already on its way")
-    left = payment.amount - payment.amount_refunded - sum(r.amount for r in waiting)
+    # The order row is locked: concurrent requests count one after the other, each seeing what
+    # the others reserved (made or not yet made at Stripe).
+    left = payment.amount - stripe_refunds.reserved_total(payment)
     if left <= 0:
         raise NotRefundable("nothing is left to refund")
     if amount is not None and not 0 < amount <= left:
-        raise NotRefundable(f"the amount must be between 0.01 and {format_money(left, payment.currency)}")
+        raise NotRefundable(f"the amount must be more than zero and at most {format_money(left, payment.currency)}")
     refund = Refund.objects.create(payment=payment, amount=amount, reason=reason, restock=restock,
                                    requested_by=actor)
     what = format_money(amount, payment.currency) if amount else "everything left"
@@ -86,7 +94,7 @@ def settle(order_id, actor):
         for refund in changed:
             _apply(order, payment, refund, actor)
         order.refresh_from_db(fields=["status"])
-        if payment.amount_refunded >= payment.amount and order.status in REFUNDABLE:
+        if order.status in (*REFUNDABLE, *ENDED_UNCHARGED) and stripe_refunds.succeeded_total(payment) >= payment.amount:
             _refunded_in_full(order, payment, actor)
     return Order.objects.values_list("status", flat=True).get(pk=order_id)
 
@@ -94,15 +102,18 @@ def settle(order_id, actor):
 def _apply(order, payment, refund, actor):
     amount = format_money(refund.amount or 0, payment.currency)
     who = actor if refund.requested_by != "stripe" else "stripe"
-    if refund.status in (Refund.Status.PENDING, Refund.Status.SUCCEEDED) and refund.applied not in (
-            Refund.Status.PENDING, Refund.Status.SUCCEEDED):
-        total = format_money(payment.amount_refunded, payment.currency)
+    if refund.status == Refund.Status.PENDING and refund.applied != Refund.Status.PENDING:
+        OrderEvent.objects.create(order=order, actor=who, message=(
+            f"Refund of {amount} ({refund.stripe_id}) made at Stripe, pending"
+            f"{': ' + refund.reason if refund.reason else ''}."))
+    elif refund.status == Refund.Status.SUCCEEDED and refund.applied != Refund.Status.SUCCEEDED:
+        total = format_money(stripe_refunds.succeeded_total(payment), payment.currency)
         OrderEvent.objects.create(order=order, actor=who, message=(
             f"Refunded {amount} ({refund.stripe_id}){': ' + refund.reason if refund.reason else ''}; "
             f"{total} of {format_money(payment.amount, payment.currency)} refunded so far."))
     elif refund.status == Refund.Status.FAILED:
         why = f"Refund of {amount} ({refund.stripe_id or 'not made'}) failed: {refund.last_error or 'at Stripe'}."
-        if order.status in (*CHARGED, OrderStatus.REFUNDED):
+        if order.status in (*CHARGED, OrderStatus.REFUNDED, *ENDED_UNCHARGED):
             # The money did not go back: a person must look (retry the refund, or contact the shopper).
             transition(order.id, order.status, OrderStatus.NEEDS_REVIEW, message=why, actor=who)
             order.status = OrderStatus.NEEDS_REVIEW
@@ -117,8 +128,8 @@ def _apply(order, payment, refund, actor):
 
 def _refunded_in_full(order, payment, actor):
     """The whole amount is back: order → refunded; stock released unless the goods shipped
-    and did not come back; the shopper told."""
-    total = format_money(payment.amount_refunded, payment.currency)
+    and did not come back (or were released already); the shopper told."""
+    total = format_money(stripe_refunds.succeeded_total(payment), payment.currency)
     if not transition(order.id, order.status, OrderStatus.REFUNDED, actor=actor, message=f"Refunded {total} in full."):
         return
     Payment.objects.filter(pk=payment.pk, status=Payment.Status.SUCCEEDED).update(
@@ -128,3 +139,22 @@ def _refunded_in_full(order, payment, actor):
         release_stock(order)
     enqueue.after_commit("notifications.tasks.send_refund", order.id)
     logger.info("order %s refunded in full (%s)", order.id, total)
+
+
+def refund_late_charge(order_id, actor, why):
+    """Stripe charged an order after it had ended without a charge (payment_failed, canceled):
+    ask for a full refund, once (a webhook and the void task may both find the charge). Runs in
+    the caller's transaction, or its own; the refund_order task makes it at Stripe after commit,
+    then settle() ends the order `refunded` and the shopper is e-mailed. True if asked now."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        payment = Payment.objects.select_for_update().get(order=order)
+        if payment.refunds.exclude(status__in=(Refund.Status.FAILED, Refund.Status.CANCELED)).exists():
+            return False  # asked already
+        Refund.objects.create(payment=payment, amount=None, reason=why, requested_by=actor)
+        OrderEvent.objects.create(order=order, actor=actor, message=(
+            f"Stripe charged {format_money(payment.amount, payment.currency)} after the order ended "
+            f"({order.status}): {why} Refunding it in full automatically."))
+        enqueue.after_commit("orders.tasks.refund_order", order.id, actor=actor)
+    logger.error("order %s: charged at Stripe after it ended (%s); full refund requested", order_id, order.status)
+    return True

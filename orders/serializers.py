@@ -3,9 +3,14 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from orders.addresses import SHIPPING_COUNTRIES
 from orders.fields import NO_NUL, SchemaPattern, StrictInteger, Text, email_field
 from orders.models import Order, OrderLine, OrderStatus
 
+# The countries the storefront offers (orders/addresses.py, the one list), in any case: a
+# pattern rather than an enum, so that the schema says exactly what the server takes ("gb" too).
+SHIPPING_COUNTRY_PATTERN = "^(?:" + "|".join("".join(f"[{c}{c.lower()}]" for c in code)
+                                             for code, _ in SHIPPING_COUNTRIES) + ")\\Z"
 MAX_LINES = 50
 MAX_QUANTITY = 100
 
@@ -19,8 +24,12 @@ class AddressSerializer(serializers.Serializer):
                   help_text="State, province or county, where the country's post uses one (e.g. OR).")
     postal_code = Text(max_length=20)
     country = Text(
-        min_length=2, max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. US.",
-        pattern=SchemaPattern(r"^[A-Za-z]{2}\Z", "Enter a two-letter ISO 3166-1 country code."),
+        min_length=2, max_length=2,
+        help_text="ISO 3166-1 alpha-2 code of a country Harbor ships to (any case), e.g. US: "
+                  + ", ".join(code for code, _ in SHIPPING_COUNTRIES) + ".",
+        pattern=SchemaPattern(SHIPPING_COUNTRY_PATTERN,
+                              "Harbor does not ship there. Enter the two-letter code of one of: "
+                              + ", ".join(code for code, _ in SHIPPING_COUNTRIES) + "."),
     )
 
     def validate_country(self, value):

@@ -24,8 +24,11 @@ ALLOWED = {
     S.FULFILLED: {S.REFUNDED, S.NEEDS_REVIEW},  # review: a refund that failed at Stripe
     # Staff resolve a review by moving the order on to where it belongs.
     S.NEEDS_REVIEW: {S.PENDING, S.PAID, S.FULFILLED, S.PAYMENT_FAILED, S.CANCELED, S.REFUNDED},
-    S.PAYMENT_FAILED: set(),
-    S.CANCELED: set(),
+    # Ended without a charge, and Stripe charged all the same (a confirm that got through before
+    # the intent was canceled): refunded automatically (orders/voiding.py), or to review if
+    # that refund fails.
+    S.PAYMENT_FAILED: {S.REFUNDED, S.NEEDS_REVIEW},
+    S.CANCELED: {S.REFUNDED, S.NEEDS_REVIEW},
     S.REFUNDED: {S.NEEDS_REVIEW},  # a refund that failed later at Stripe: the money did not go back
 }
 

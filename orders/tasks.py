@@ -7,7 +7,7 @@ from harbor import failpoints
 from harbor.locks import lock_ttl_left, order_lock
 from harbor.logconfig import bind_order
 from harbor.retry import retry_policy
-from orders import cancellation, fulfillment, reconcile, refunds, shipping, stock
+from orders import cancellation, fulfillment, reconcile, refunds, shipping, stock, voiding
 from payments import gateway
 
 logger = logging.getLogger(__name__)
@@ -71,6 +71,18 @@ def cancel_order(self, order_id, reason="Canceled.", actor="cancel_order"):
                 return cancellation.cancel(order_id, reason=reason, actor=actor)
         except cancellation.AlreadyCharged as exc:
             return f"not canceled: {exc}"
+
+
+@shared_task(name="orders.tasks.void_payment", bind=True, **STRIPE_POLICY)
+def void_payment(self, order_id, actor="void_payment"):
+    """Cancel at Stripe the intent of an order that ended without a charge, or refund it in
+    full if Stripe charged it after all (orders/voiding.py). Safe to send any number of times."""
+    bind_order(order_id)
+    with order_lock(order_id) as held:
+        if not held:
+            raise _retry_when_locked(self, order_id)
+        with stripe_deadline():
+            return voiding.void(order_id, actor=actor)
 
 
 @shared_task(name="orders.tasks.refund_order", bind=True, **STRIPE_POLICY)

@@ -1,101 +1,84 @@
-"""Limits on placing orders, for the API (DRF throttles) and the storefront alike.
+"""Limits on placing orders, for the API (DRF throttles) and the storefront alike. Every limit
+counts a client as harbor.clientip sees it (REMOTE_ADDR, or the NUM_PROXIES-th address from the
+right of X-Forwarded-For behind trusted proxies; an IPv6 client per /64):
 
-- per client IP: CHECKOUT_RATE_LIMIT (e.g. "60/minute"; empty turns it off, for benchmarks
-  and soaks). Counted in the cache (Redis), so every web process shares the count. Behind a
-  proxy, set NUM_PROXIES so the client's address is read from X-Forwarded-For.
-- per e-mail address, failed payments: CHECKOUT_FAILED_PAYMENTS_LIMIT (e.g. "5/hour"). Card
-  testing tries card after card; once an address has that many failed payments within the
-  period, it may not place orders until the oldest of them ages out. When a payment fails,
-  its time is added to the address's history in the cache (record_failed_payment), as DRF's
-  own throttles keep theirs: a checkout reads one cache key, not the orders table.
+- CHECKOUT_RATE_LIMIT orders per client (default "60/minute"; empty turns it off, for
+  benchmarks and soaks), counted in the cache (Redis), so every web process shares the count;
+- CHECKOUT_FAILED_PAYMENTS_LIMIT failed payments per client (default "5/hour"): card testing
+  (payments/card_testing.py, which also limits per card and shop-wide);
+- CHECKOUT_CARD_SETUP_LIMIT SetupIntents per client (default "20/hour"): each one lets a
+  browser try a card at Stripe, which is what card testers want most;
+- CHECKOUT_UNPAID_LIMIT orders awaiting payment per client at once (orders/checkout.py:
+  counted in PostgreSQL, in the checkout's transaction);
+- SHOPPER_RETURN_LIMIT posts per client to an order's "I have authenticated" endpoint.
 """
 
-import hashlib
 import logging
-import time
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+from harbor.clientip import client_id, client_key
+from payments import card_testing
 
 logger = logging.getLogger(__name__)
 
 
-class CheckoutRateThrottle(SimpleRateThrottle):
-    scope = "checkout"
+class ClientRateThrottle(SimpleRateThrottle):
+    """DRF's rate throttle, per client as harbor.clientip counts them, failing open without
+    the cache (with the cache away, orders are taken, and the outage logged, as they are with
+    the broker away)."""
+
+    setting = None  # the name of the Django setting holding the rate ("" or None: no limit)
 
     def get_rate(self):
-        return settings.CHECKOUT_RATE_LIMIT or None  # None: no limit
+        return getattr(settings, self.setting) or None
 
     def allow_request(self, request, view):
-        # A limit, not a gate: with the cache away, orders are taken (and the outage logged),
-        # as they are with the broker away.
         try:
             return super().allow_request(request, view)
         except Exception as exc:
-            logger.warning("checkout rate limit not applied, the cache is unavailable: %r", exc)
+            logger.warning("%s not applied, the cache is unavailable: %r", self.setting, exc)
             return True
+
+    def get_ident(self, request):
+        return client_key(request)
 
     def get_cache_key(self, request, view):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-def _failures_key(email):
-    return "throttle:failed-payments:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+class CheckoutRateThrottle(ClientRateThrottle):
+    scope = "checkout"
+    setting = "CHECKOUT_RATE_LIMIT"
 
 
-def _limit():
-    return SimpleRateThrottle.parse_rate(None, settings.CHECKOUT_FAILED_PAYMENTS_LIMIT)
+class CardSetupRateThrottle(ClientRateThrottle):
+    """The storefront's SetupIntents."""
+
+    scope = "card_setup"
+    setting = "CHECKOUT_CARD_SETUP_LIMIT"
 
 
-def record_failed_payment(email):
-    """A payment of this address failed (called after the order's move to payment_failed
-    commits). Best effort: the cache being away only loosens the limit."""
-    if not settings.CHECKOUT_FAILED_PAYMENTS_LIMIT:
-        return
-    limit, period = _limit()
-    try:
-        now = time.time()
-        history = [t for t in cache.get(_failures_key(email), []) if t > now - period][-limit:]
-        cache.set(_failures_key(email), [*history, now], period)
-    except Exception as exc:
-        logger.warning("could not record a failed payment for the card-testing limit: %r", exc)
+class ShopperReturnThrottle(ClientRateThrottle):
+    """POST /orders/<id>/authenticated/: each one may send fulfill_order."""
+
+    scope = "shopper_return"
+    setting = "SHOPPER_RETURN_LIMIT"
 
 
 class FailedPaymentsThrottle(BaseThrottle):
+    """A client with too many declined payments waits (payments/card_testing.py)."""
+
     def __init__(self):
         self.seconds_left = None
 
     def allow_request(self, request, view):
-        if not settings.CHECKOUT_FAILED_PAYMENTS_LIMIT:
-            return True
-        data = getattr(request, "data", None)
-        if data is None:  # a Django request (the storefront)
-            data = request.POST
-        email = data.get("email") if hasattr(data, "get") else None
-        if not isinstance(email, str) or not email.strip():
-            return True  # validation will refuse it
-        limit, period = _limit()
-        now = time.time()
-        try:
-            history = [t for t in cache.get(_failures_key(email), []) if t > now - period]
-        except Exception as exc:  # fails open, as CheckoutRateThrottle does
-            logger.warning("card-testing limit not applied, the cache is unavailable: %r", exc)
-            return True
-        if len(history) < limit:
-            return True
-        self.seconds_left = max(1, int(history[-limit] + period - now) + 1)
-        return False
+        self.seconds_left = card_testing.client_wait(client_id(request))
+        return self.seconds_left is None
 
     def wait(self):
         return self.seconds_left
-
-
-class CardSetupRateThrottle(CheckoutRateThrottle):
-    """The storefront's SetupIntents, per client IP: each one lets a browser try a card at
-    Stripe, which is what card testers want most."""
-
-    scope = "card_setup"
 
 
 def throttled(request, throttles):

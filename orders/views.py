@@ -1,14 +1,16 @@
-from django.http import FileResponse
+from django.conf import settings
+from django.http import FileResponse, JsonResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, generics, status
-from rest_framework.decorators import api_view
+from rest_framework import exceptions, generics, renderers, status
+from rest_framework.decorators import api_view, renderer_classes
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.stock import InsufficientStock
 from harbor.api import ErrorSerializer, ValidationErrorSerializer
+from harbor.clientip import client_id
 from orders import checkout
 from orders.metrics import CHECKOUT_OUTCOMES
 from orders.models import Order, Shipment
@@ -25,6 +27,13 @@ class Conflict(exceptions.APIException):
 
 class Unprocessable(exceptions.APIException):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+
+class TooManyUnpaid(exceptions.APIException):
+    """429 in the API's error shape, with Retry-After (DRF's handler reads `wait`)."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    wait = checkout.TooManyUnpaid.retry_after
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -67,8 +76,8 @@ class OrderCreate(APIView):
             409: OpenApiResponse(ErrorSerializer, "insufficient_stock (with `skus`); nothing written."),
             413: OpenApiResponse(ErrorSerializer, "Body over 64 KiB."),
             422: OpenApiResponse(ErrorSerializer, "Idempotency-Key reused with a different body."),
-            429: OpenApiResponse(ErrorSerializer, "Too many orders from this client, or too many failed "
-                                                  "payments for this e-mail address; see Retry-After."),
+            429: OpenApiResponse(ErrorSerializer, "Too many orders from this client, too many of its orders "
+                                                  "awaiting payment, or too many failed payments; see Retry-After."),
         },
         summary="Place an order (answers before payment; poll the order for its status)",
         description=(
@@ -84,7 +93,8 @@ class OrderCreate(APIView):
         body.is_valid(raise_exception=True)
         try:
             order, created = checkout.place_order(
-                **body.validated_data, idempotency_key=key, request_hash=checkout.fingerprint(request.data)
+                **body.validated_data, idempotency_key=key, request_hash=checkout.fingerprint(request.data),
+                client=client_id(request),
             )
         except checkout.UnknownProducts as exc:
             raise exceptions.ValidationError({"lines": [str(exc)]})
@@ -93,6 +103,10 @@ class OrderCreate(APIView):
         except checkout.IdempotencyKeyReused:
             raise Unprocessable({"code": "idempotency_key_reused",
                                  "detail": "This Idempotency-Key was used with a different request body."})
+        except checkout.TooManyUnpaid:
+            raise TooManyUnpaid({"code": "too_many_unpaid_orders",
+                                 "detail": f"This client has {settings.CHECKOUT_UNPAID_LIMIT} orders awaiting payment: "
+                                           "pay or cancel one of them first."})
         headers = {"Location": reverse("order-detail", args=[order.pk])}
         if created:  # answered from what checkout wrote, without reading it back
             return Response(placed_order_data(order), headers=headers, status=status.HTTP_202_ACCEPTED)
@@ -110,12 +124,26 @@ class OrderDetail(generics.RetrieveAPIView):
     queryset = ORDER_QUERYSET
 
 
+class PDFRenderer(renderers.BaseRenderer):
+    """Lets DRF's content negotiation answer `Accept: application/pdf` (what the schema
+    documents for the label) instead of 406; the view returns the file itself."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
 @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: ErrorSerializer})
 @api_view(["GET"])
+@renderer_classes([PDFRenderer, renderers.JSONRenderer])
 def order_label(request, pk):
     """The order's 4x6 in shipping label (PDF). Anyone holding the order id may fetch it."""
     shipment = Shipment.objects.filter(order_id=pk).exclude(label="").first()
-    if shipment is None:
-        raise exceptions.NotFound("This order has no label yet.")
+    if shipment is None:  # JSON whatever was asked for (the PDF renderer cannot write an error)
+        return JsonResponse({"code": "not_found", "detail": "This order has no label yet."}, status=404)
     return FileResponse(shipment.label.open("rb"), content_type="application/pdf",
                         filename=f"label-{shipment.tracking_number}.pdf")

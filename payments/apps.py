@@ -7,6 +7,7 @@ class PaymentsConfig(AppConfig):
 
     def ready(self):
         from harbor import metrics
-        from payments.metrics import ChargesCollector
+        from payments.metrics import CardTestingCollector, ChargesCollector
 
         metrics.register(ChargesCollector())
+        metrics.register(CardTestingCollector())

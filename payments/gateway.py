@@ -103,6 +103,9 @@ def create_intent(order, payment):
         "payment_method_types": ["card"],
         "metadata": {"order_id": str(order.id)},
         "confirm": False,  # confirmed only after its id is saved
+        # The card's fingerprint comes with the answer (card testing is counted per card),
+        # without another call.
+        "expand": ["payment_method"],
     }
     return client().v1.payment_intents.create(params=params, options=_key(order.id, "intent"))
 

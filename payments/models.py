@@ -25,6 +25,13 @@ class Payment(models.Model):
     # The PaymentIntent's client secret while the shopper must authenticate (3-D Secure):
     # shown only on the order's own page and API, to whoever holds the order id.
     client_secret = models.CharField(max_length=255, blank=True)
+    # The card's fingerprint at Stripe (the same for one card number whatever the shopper or
+    # client): card testing is also counted per card (payments/card_testing.py).
+    card_fingerprint = models.CharField(max_length=64, blank=True)
+    # When Stripe confirmed the intent canceled: a payment recorded `failed` whose intent is
+    # not canceled yet could still be confirmed by whoever holds its client secret, so Harbor
+    # cancels it (payments.charge.void) and reconciliation keeps trying until Stripe says so.
+    intent_canceled_at = models.DateTimeField(null=True, blank=True)
     # Money returned so far: the sum of the order's refunds that have not failed at Stripe.
     amount_refunded = models.PositiveIntegerField(default=0, help_text="Minor units.")
     refunded_at = models.DateTimeField(null=True, blank=True, help_text="When the whole amount was back.")

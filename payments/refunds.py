@@ -7,6 +7,7 @@ refund made in Stripe's dashboard first is adopted, never refunded twice.
 """
 
 import logging
+import re
 
 import stripe
 from django.db import IntegrityError, transaction
@@ -20,6 +21,19 @@ logger = logging.getLogger(__name__)
 STRIPE_STATUS = {"succeeded": Refund.Status.SUCCEEDED, "pending": Refund.Status.PENDING,
                  "requires_action": Refund.Status.PENDING, "failed": Refund.Status.FAILED,
                  "canceled": Refund.Status.CANCELED}
+
+# Where a refund may go from each status. Stripe does not order its events and retries them
+# for days, so an event can describe a refund as it was before the last one we applied: only
+# a move forward is applied. `succeeded → failed` is forward: Stripe reports a refund that the
+# card's bank returned days later as failed (the money did not go back after all).
+FORWARD = {
+    Refund.Status.REQUESTED: {Refund.Status.PENDING, Refund.Status.SUCCEEDED, Refund.Status.FAILED,
+                              Refund.Status.CANCELED},
+    Refund.Status.PENDING: {Refund.Status.SUCCEEDED, Refund.Status.FAILED, Refund.Status.CANCELED},
+    Refund.Status.SUCCEEDED: {Refund.Status.FAILED},
+    Refund.Status.FAILED: set(),
+    Refund.Status.CANCELED: set(),
+}
 
 
 def sync(payment):
@@ -63,7 +77,7 @@ def record(payment, found):
               "last_error": getattr(found, "failure_reason", None) or ""}
     with transaction.atomic():
         row = Refund.objects.select_for_update().filter(stripe_id=found.id).first()
-        if row is None and str(metadata.get("harbor_refund", "")).isdigit():
+        if row is None and re.fullmatch(r"[0-9]{1,18}", str(metadata.get("harbor_refund", ""))):
             row = Refund.objects.select_for_update().filter(pk=int(metadata["harbor_refund"]), payment=payment,
                                                             stripe_id__isnull=True).first()
         if row is None:
@@ -75,6 +89,11 @@ def record(payment, found):
                 return row
             except IntegrityError:  # a webhook recorded it just now
                 row = Refund.objects.select_for_update().get(stripe_id=found.id)
+        if row.stripe_id and status != row.status and status not in FORWARD[row.status]:
+            logger.info("refund %s: %s from Stripe is older than its %s: not applied", found.id, status, row.status)
+            return row
+        if status == row.status and row.stripe_id:
+            fields.pop("amount")  # the same state again: what we recorded stands
         for name, value in fields.items():
             setattr(row, name, value)
         row.save(update_fields=[*fields, "updated_at"])
@@ -95,4 +114,23 @@ def recompute(payment):
         n=Sum("amount"))["n"] or 0
     Payment.objects.filter(pk=payment.pk).update(amount_refunded=total)
     payment.amount_refunded = total
+    return total
+
+
+def succeeded_total(payment):
+    """What Stripe has finished giving back: the order is refunded once this covers the charge
+    (a pending refund can still fail)."""
+    return payment.refunds.filter(status=Refund.Status.SUCCEEDED).aggregate(n=Sum("amount"))["n"] or 0
+
+
+def reserved_total(payment):
+    """What is given back or on its way: refunds made (pending or succeeded) and requests not
+    made yet. A new request may ask for at most the charge less this (a request for "all that
+    is left" reserves everything)."""
+    total = 0
+    for refund in payment.refunds.filter(status__in=(Refund.Status.REQUESTED, Refund.Status.PENDING,
+                                                     Refund.Status.SUCCEEDED)):
+        if refund.amount is None:
+            return payment.amount
+        total += refund.amount
     return total

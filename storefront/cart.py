@@ -5,6 +5,7 @@ out, so a cart can never carry a price; each change is checked against the produ
 (active?) and its stock, and so is the whole cart again at checkout.
 """
 
+import re
 from dataclasses import dataclass
 
 from catalog.models import Product
@@ -22,7 +23,8 @@ class CartError(Exception):
 def parse_quantity(raw):
     """A positive whole number from a form field, or CartError saying what is wrong."""
     text = str(raw if raw is not None else "").strip()
-    if not text.lstrip("-").isdigit():
+    # ASCII digits only: str.isdigit() also takes "²" and "٣", which int() then refuses.
+    if not re.fullmatch(r"-?[0-9]+", text):
         raise CartError("Enter a whole number.")
     quantity = int(text)
     if quantity < 1:

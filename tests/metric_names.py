@@ -10,6 +10,8 @@ HARBOR_METRICS = {
     "harbor_stuck_orders",  # gauge
     "harbor_checkout_outcomes_total",  # counter, by status
     "harbor_charges_total",  # counter, by outcome: succeeded | failed
+    "harbor_failed_payments_recent",  # gauge: declines shop-wide in the card-testing period
+    "harbor_failed_payments_ceiling",  # gauge: CHECKOUT_FAILED_PAYMENTS_SHOP_LIMIT's count
 }
 
 # danihodovic/celery-exporter, from its source (src/exporter.py, Exporter.__init__; default

@@ -19,8 +19,10 @@ PROD = {
 
 
 # The test session's own switches must not leak into a simulated deployment: the browser
-# tests set DJANGO_ALLOW_ASYNC_UNSAFE for Playwright, which `check --deploy` rightly rejects.
-TEST_ONLY = {"CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+# tests set DJANGO_ALLOW_ASYNC_UNSAFE for Playwright, which `check --deploy` rightly rejects,
+# and the session's localstripe is a fake Stripe, which production refuses.
+TEST_ONLY = {"CELERY_BROKER_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "STRIPE_API_BASE", "STRIPE_PUBLISHABLE_KEY",
+             "STRIPE_TEST_MODE", "DJANGO_DEBUG"}
 
 
 def django(*argv, **env):
@@ -61,3 +63,42 @@ def test_check_deploy_is_clean_in_prod():
 
 def test_dev_needs_none_of_it():
     assert django("check").returncode == 0
+
+
+@pytest.mark.parametrize("setting,value,named", [
+    ("STRIPE_SECRET_KEY", "sk_test_4eC39HqLyjWDarjtT1zdp7dc", "STRIPE_SECRET_KEY is a test key"),
+    ("STRIPE_SECRET_KEY", "rk_test_restricted", "STRIPE_SECRET_KEY is a test key"),
+    ("STRIPE_PUBLISHABLE_KEY", "pk_test_TYooMQauvdEDq54NiTphI7jx", "STRIPE_PUBLISHABLE_KEY is a test key"),
+    ("STRIPE_API_BASE", "http://localstripe:8420", "is not Stripe's API"),
+    ("STRIPE_API_BASE", "https://api.stripe.com.evil.example", "is not Stripe's API"),
+    ("DJANGO_DEBUG", "1", "DJANGO_DEBUG is on"),
+    ("DJANGO_DEBUG", "True", "DJANGO_DEBUG is on"),
+])
+def test_production_refuses_test_mode_unless_it_says_it_is_staging(setting, value, named):
+    refused = django("check", **{**PROD, setting: value})
+    staging = django("check", **{**PROD, setting: value, "STRIPE_TEST_MODE": "1"})
+
+    assert refused.returncode != 0 and "refuses test mode" in refused.stderr and named in refused.stderr
+    assert staging.returncode == 0, staging.stderr
+
+
+def test_production_takes_live_keys_and_stripes_own_api_base():
+    result = django("check", **{**PROD, "STRIPE_PUBLISHABLE_KEY": "pk_live_not_a_real_key",
+                                "STRIPE_API_BASE": "https://api.stripe.com", "DJANGO_DEBUG": "0"})
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_test_card_banner_shows_only_in_test_mode(client, settings, db):
+    from tests.factories import ProductFactory
+
+    ProductFactory(sku="MUG-001", unit_price=1800, stock__available=5)
+    client.post("/cart/add/", {"sku": "MUG-001", "quantity": 1})
+
+    settings.STRIPE_TEST_MODE = True
+    staging = client.get("/checkout/").content.decode()
+    settings.STRIPE_TEST_MODE, settings.STRIPE_PUBLISHABLE_KEY = False, "pk_test_left_over"
+    live = client.get("/checkout/").content.decode()
+
+    assert "4242 4242 4242 4242" in staging
+    assert "4242" not in live and "Test mode" not in live

@@ -89,7 +89,7 @@ def test_more_than_is_left_is_refused_and_writes_nothing(worker, api, product, c
     try:
         operations.request_refund(order, actor="ops", amount=700)
     except operations.OperationRefused as exc:
-        assert "between 0.01 and $6.00" in str(exc)
+        assert "at most $6.00" in str(exc)
     else:
         raise AssertionError("refused expected")
     assert Refund.objects.filter(payment__order=order).count() == 1
@@ -112,9 +112,9 @@ def test_refunding_an_order_that_has_not_shipped_puts_its_stock_back(worker, api
     order = fulfilled_order(api, checkout_body, "refund-unshipped@example.com")
     Shipment.objects.filter(order=order).update(label="")  # as if refunded before the label was made
 
-    call_command("refund_order", str(order.id), "--now")
+    call_command("refund_order", str(order.id), "--now")  # here, or by the task it queued if that got there first
 
-    assert Order.objects.get(pk=order.pk).status == "refunded"
+    assert wait_for_status(order.pk, ("refunded",)).status == "refunded"
     assert Stock.objects.get(product=product).available == 50
 
 

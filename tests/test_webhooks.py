@@ -176,11 +176,8 @@ def test_the_same_event_delivered_6_times_at_once_is_applied_once(order, broker)
     assert len(queued_tasks(broker, "fulfillment")) == 1
 
 
-@pytest.mark.parametrize("first, late, status", [
-    ("payment_intent.succeeded", "payment_intent.payment_failed", "paid"),
-    ("payment_intent.payment_failed", "payment_intent.succeeded", "payment_failed"),
-])
-def test_an_event_out_of_order_never_moves_the_order_backwards(first, late, status, order, product, broker):
+def test_a_late_failure_never_moves_a_paid_order_backwards(order, product, broker):
+    first, late, status = "payment_intent.succeeded", "payment_intent.payment_failed", "paid"
     assert deliver(intent_event(first, order)).status_code == 200
     before = (history(order), available(product), Payment.objects.get(order=order).status)
     broker.delete("fulfillment", "notifications")
@@ -192,6 +189,29 @@ def test_an_event_out_of_order_never_moves_the_order_backwards(first, late, stat
     assert (history(order), available(product), Payment.objects.get(order=order).status) == before
     assert not queued_tasks(broker, "fulfillment") and not queued_tasks(broker, "notifications")
     assert WebhookEvent.objects.get(type=late).outcome == f"ignored: order is {status}"
+
+
+def test_a_success_after_the_order_failed_is_never_ignored_it_is_refunded_in_full(order, product, broker):
+    """The intent was confirmed again after the decline (its client secret is in the browser):
+    Stripe has the money for an order that ships nothing. Never ignored: a full refund is
+    asked for at once, the order does not move backwards, and nothing ships."""
+    assert deliver(intent_event("payment_intent.payment_failed", order)).status_code == 200
+    stock = available(product)
+    broker.delete("fulfillment", "notifications", "payments")
+
+    response = deliver(intent_event("payment_intent.succeeded", order))
+
+    assert "full refund requested" in response.json()["outcome"]
+    assert Order.objects.get(pk=order.pk).status == "payment_failed"  # until the refund is back: then refunded
+    payment = Payment.objects.get(order=order)
+    assert payment.status == "succeeded"  # what Stripe says, however late
+    assert [(r.amount, r.status) for r in payment.refunds.all()] == [(None, "requested")]  # all of it
+    assert [task for task, _ in queued_tasks(broker, "payments")] == ["orders.tasks.refund_order"]
+    assert not queued_tasks(broker, "fulfillment") and available(product) == stock  # nothing ships
+    assert "Refunding it in full automatically" in OrderEvent.objects.filter(order=order).last().message
+
+    deliver(intent_event("payment_intent.succeeded", order))  # told twice (another event id): asked once
+    assert payment.refunds.count() == 1
 
 
 def test_a_late_failure_after_the_order_is_fulfilled_is_ignored(order):

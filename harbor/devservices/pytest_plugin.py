@@ -23,6 +23,14 @@ def pytest_load_initial_conftests(early_config, parser, args):
     logger.addHandler(logging.StreamHandler(sys.__stderr__))
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    # The suite's shops take orders from one address (127.0.0.1) by the thousand, card after
+    # declined card: the per-client, per-card and shop-wide limits are off in this process and
+    # every process it starts, unless a test turns one on (tests/test_throttling.py,
+    # tests/test_card_testing.py) or the environment sets it.
+    for limit in ("CHECKOUT_RATE_LIMIT", "CHECKOUT_UNPAID_LIMIT", "CHECKOUT_FAILED_PAYMENTS_LIMIT",
+                  "CHECKOUT_FAILED_PAYMENTS_CARD_LIMIT", "CHECKOUT_FAILED_PAYMENTS_SHOP_LIMIT",
+                  "CHECKOUT_CARD_SETUP_LIMIT", "SHOPPER_RETURN_LIMIT"):
+        os.environ.setdefault(limit, "")
     root = tempfile.mkdtemp(prefix="harbor-test-")
     os.environ.setdefault("HARBOR_VAR_DIR", os.path.join(root, "var"))
     services = DevServices(root, durable=False)

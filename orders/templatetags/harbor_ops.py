@@ -7,6 +7,7 @@ from django import template
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.models import UNPAID
 from orders.ops import QUEUES, format_age, gather, start_of_day
 
 logger = logging.getLogger(__name__)
@@ -38,4 +39,5 @@ def ops_panel(context):
         "oldest_pending_url": (reverse("admin:orders_order_change", args=[figures["oldest_pending_order"]])
                                if figures.get("oldest_pending_order") else None),
         "failures_url": reverse("admin:django_celery_results_taskresult_changelist") + "?status__exact=FAILURE",
+        "unpaid_url": orders_url + "?" + urlencode({"status__in": ",".join(UNPAID)}),
     }

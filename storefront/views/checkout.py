@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from catalog.stock import InsufficientStock
+from harbor.clientip import client_id
 from orders import checkout
 from orders.serializers import CheckoutSerializer
 from orders.throttles import CardSetupRateThrottle, CheckoutRateThrottle, FailedPaymentsThrottle, throttled
@@ -63,6 +64,8 @@ def checkout_page(request):
             metrics.count(outcome)
             if placed is not None:
                 return placed
+            if outcome == "unpaid_limit":
+                status, wait = 429, checkout.TooManyUnpaid.retry_after
         else:
             metrics.count("invalid")
     else:
@@ -70,7 +73,7 @@ def checkout_page(request):
     response = render(request, "storefront/checkout.html", {
         "form": form, "lines": lines, "subtotal": subtotal(lines), "currency": lines[0].product.currency,
         "stripe_js_url": settings.STRIPE_JS_URL, "stripe_key": settings.STRIPE_PUBLISHABLE_KEY,
-        "test_mode": settings.STRIPE_PUBLISHABLE_KEY.startswith("pk_test_"),
+        "test_mode": settings.STRIPE_TEST_MODE,
     }, status=status)
     if status == 429:
         response["Retry-After"] = str(wait)
@@ -95,7 +98,7 @@ def _place(request, form, cart, lines):
     key = _key(form.cleaned_data["checkout_token"])
     try:
         order, created = checkout.place_order(**request_body.validated_data, idempotency_key=key,
-                                              request_hash=checkout.fingerprint(body))
+                                              request_hash=checkout.fingerprint(body), client=client_id(request))
     except InsufficientStock as exc:
         messages.error(request, f"Sorry, not enough left of {', '.join(exc.skus)} any more: your cart shows "
                                 "what can still be bought. Nothing was charged.")
@@ -105,6 +108,10 @@ def _place(request, form, cart, lines):
         return SeeOther(reverse("storefront:cart")), "cart_changed"
     except checkout.IdempotencyKeyReused:  # a second submit of this page with another card
         order, created = checkout.order_for_key(key), False
+    except checkout.TooManyUnpaid:
+        form.add_error(None, f"You have {settings.CHECKOUT_UNPAID_LIMIT} orders waiting for payment. Please complete "
+                             "or cancel one of them (or wait a minute) before placing another.")
+        return None, "unpaid_limit"
     cart.clear()
     return SeeOther(reverse("storefront:order", args=[order.pk])), "placed" if created else "replayed"
 

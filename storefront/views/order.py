@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from orders import authentication
 from orders.models import OrderStatus
+from orders.throttles import ShopperReturnThrottle, throttled
 from orders.views import ORDER_QUERYSET
 from storefront.cart import Cart, CartError
 from storefront.order_status import present
@@ -46,7 +47,14 @@ def authenticate_page(request, order_id):
 
 @require_POST
 def order_authenticated(request, order_id):
-    """The bank's check is over: have Harbor look at Stripe again (Stripe decides, not the page)."""
+    """The bank's check is over: have Harbor look at Stripe again (Stripe decides, not the page).
+    Limited per client, and idempotent per order (orders.authentication.shopper_returned)."""
+    if (wait := throttled(request, [ShopperReturnThrottle()])) is not None:
+        messages.warning(request, f"Too many attempts. Please wait {wait} seconds; your order page updates by itself.")
+        response = order_page(request, order_id)
+        if response.status_code == 200:
+            response.status_code, response["Retry-After"] = 429, str(wait)
+        return response
     if authentication.shopper_returned(order_id):
         messages.info(request, "Thank you. We are checking the payment with your bank.")
     return SeeOther(reverse("storefront:order", args=[order_id]))

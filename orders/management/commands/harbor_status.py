@@ -43,6 +43,9 @@ class Command(BaseCommand):
         else:
             oldest = "none pending"
         self.stdout.write(f"Oldest pending:  {oldest}")
+        held = figures["stock_held_by_unpaid"]
+        self.stdout.write(f"Held by unpaid:  {na if held is None else held} units in {figures['unpaid_orders']} orders"
+                          if held is not None else f"Held by unpaid:  {na}")
         failures = figures["task_failures_last_hour"]
         self.stdout.write(f"Task failures, last hour: {na if failures is None else failures}")
         for part, error in figures["errors"].items():

@@ -1,21 +1,9 @@
-from decimal import Decimal, InvalidOperation
-
 from django.core.management.base import BaseCommand, CommandError
 
+from catalog.money import MoneyError, parse_money
 from harbor.locks import order_lock
 from orders import operations, refunds
 from orders.management.commands._orders import get_order
-
-
-def minor_units(text):
-    """ "5" or "5.00" → 500 (two-decimal currencies)."""
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise CommandError(f"not an amount: {text!r}") from None
-    if amount <= 0 or amount.as_tuple().exponent < -2:
-        raise CommandError(f"the amount must be positive, with at most two decimals: {text!r}")
-    return int(amount * 100)
 
 
 class Command(BaseCommand):
@@ -26,8 +14,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("order_id", help="the order's public id (UUID)")
-        parser.add_argument("--amount", type=minor_units, default=None,
-                            help="refund only this much, in the order's currency (e.g. 5.00); default: all left")
+        parser.add_argument("--amount", default=None,
+                            help="refund only this much, in the order's currency as people write it (5.00 for "
+                                 "$5.00, 500 for ¥500); default: all left")
         parser.add_argument("--reason", default="", help="why (kept on the refund and the order's history)")
         parser.add_argument("--restock", action="store_true", help="the goods came back: restock when refunded in full")
         parser.add_argument("--now", action="store_true", help="make the refund here and now instead of queueing the task")
@@ -35,6 +24,11 @@ class Command(BaseCommand):
     def handle(self, order_id, amount, reason, restock, now, **options):
         order = get_order(order_id)
         actor = "manage.py refund_order"
+        if amount is not None:
+            try:
+                amount = parse_money(amount, order.currency)  # the currency's own minor units
+            except MoneyError as exc:
+                raise CommandError(f"--amount {amount}: {exc}") from None
         try:
             outcome = operations.request_refund(order, actor=actor, amount=amount, reason=reason, restock=restock)
         except operations.OperationRefused as exc:

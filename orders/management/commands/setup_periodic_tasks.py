@@ -27,9 +27,11 @@ class Command(BaseCommand):
         for periodic in PERIODIC_TASKS:
             _, created = PeriodicTask.objects.update_or_create(
                 name=periodic.name,
+                # Everything that could keep a task from running is put back too (admin_schedules.runs_reconcile).
                 defaults={"task": periodic.task, "queue": periodic.queue, "enabled": True,
                           "args": json.dumps([]), "kwargs": json.dumps({}), "headers": json.dumps({}),
-                          **schedule(periodic, overrides)},
+                          "exchange": None, "routing_key": None, "expires": None, "expire_seconds": None,
+                          "one_off": False, "start_time": None, **schedule(periodic, overrides)},
             )
             self.stdout.write(f"{'created' if created else 'updated'}: {periodic.name} ({periodic.task})")
 
