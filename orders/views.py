@@ -126,7 +126,8 @@ class OrderDetail(generics.RetrieveAPIView):
 
 class PDFRenderer(renderers.BaseRenderer):
     """Lets DRF's content negotiation answer `Accept: application/pdf` (what the schema
-    documents for the label) instead of 406; the view returns the file itself."""
+    documents for the label) instead of 406; the view returns the file itself. An error DRF
+    raises for such a request (405, say) is still written as JSON, and says so."""
 
     media_type = "application/pdf"
     format = "pdf"
@@ -134,12 +135,15 @@ class PDFRenderer(renderers.BaseRenderer):
     render_style = "binary"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = "application/json"
+        return renderers.JSONRenderer().render(data)
 
 
 @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: ErrorSerializer})
 @api_view(["GET"])
-@renderer_classes([PDFRenderer, renderers.JSONRenderer])
+@renderer_classes([renderers.JSONRenderer, PDFRenderer])
 def order_label(request, pk):
     """The order's 4x6 in shipping label (PDF). Anyone holding the order id may fetch it."""
     shipment = Shipment.objects.filter(order_id=pk).exclude(label="").first()

@@ -178,3 +178,22 @@ def test_no_row_is_locked_while_the_smtp_server_takes_the_mail(worker, api, prod
 
 def _unused():  # keep imports honest for linters
     return threading, time, connection
+
+
+def test_a_refund_request_reserves_its_amount_before_stripe_has_even_answered(db, broker):
+    """Two quick partial refunds: the first is made at Stripe (pending) but the payment's
+    total refunded is not recomputed yet. The second still sees the first's amount taken."""
+    order = Order.objects.create(email="quick@example.com", shipping_address={}, payment_method="pm_x", total=3600,
+                                 currency="usd", status="fulfilled")
+    payment = Payment.objects.create(order=order, amount=3600, currency="usd", status="succeeded",
+                                     payment_intent_id="pi_quick")
+    Refund.objects.create(payment=payment, amount=3000, status="pending", stripe_id="re_quick1")  # amount_refunded: 0
+
+    try:
+        operations.request_refund(order, actor="ops", amount=700)
+    except operations.OperationRefused as exc:
+        assert "at most $6.00" in str(exc)
+    else:
+        raise AssertionError("refused expected: only $6.00 is left")
+    operations.request_refund(order, actor="ops", amount=600)
+    assert sorted(payment.refunds.values_list("amount", flat=True)) == [600, 3000]

@@ -315,6 +315,48 @@ def test_a_refund_that_fails_later_at_stripe_sends_the_refunded_order_to_review(
     assert (payment.status, payment.amount_refunded) == ("succeeded", 0)
 
 
+def refund_object(order, status, refund_id="re_late1"):
+    return {"id": refund_id, "object": "refund", "status": status, "amount": order.total,
+            "payment_intent": order.payment.payment_intent_id,
+            "failure_reason": "expired_or_canceled_card" if status == "failed" else None}
+
+
+def test_a_refund_is_refunded_only_once_stripe_says_it_succeeded(order, product, broker):
+    deliver(intent_event("payment_intent.succeeded", order))
+    broker.delete("fulfillment", "notifications")
+
+    pending = deliver(event("refund.updated", refund_object(order, "pending")))
+
+    assert pending.json()["outcome"] == "refunds recorded; order paid"  # on its way, not back yet
+    assert available(product) == 48 and not queued_tasks(broker, "notifications")
+    assert OrderEvent.objects.filter(order=order, message__contains="made at Stripe, pending").exists()
+
+    succeeded = deliver(event("refund.updated", refund_object(order, "succeeded")))
+
+    assert succeeded.json()["outcome"] == "order paid → refunded"
+    assert available(product) == 50
+    assert queued_tasks(broker, "notifications") == [("notifications.tasks.send_refund", [str(order.id)])]
+
+
+def test_a_refund_event_older_than_what_harbor_knows_changes_nothing(order, product, broker):
+    """Stripe does not order its events and retries them for days: a refund.updated (pending)
+    that arrives after refund.failed is history, not news."""
+    deliver(intent_event("payment_intent.succeeded", order))
+    broker.delete("fulfillment", "notifications")
+    deliver(event("refund.failed", refund_object(order, "failed")))
+    assert Order.objects.get(pk=order.pk).status == "needs_review"  # the money did not go back
+    before = (history(order), available(product), Payment.objects.get(order=order).amount_refunded)
+
+    late = deliver(event("refund.updated", refund_object(order, "pending")))
+
+    assert late.status_code == 200
+    refund = Payment.objects.get(order=order).refunds.get()
+    assert refund.status == "failed"
+    assert Order.objects.get(pk=order.pk).status == "needs_review"
+    assert (history(order), available(product), Payment.objects.get(order=order).amount_refunded) == before
+    assert not queued_tasks(broker, "notifications")  # no "refunded" e-mail for a refund that failed
+
+
 def test_only_post_is_allowed():
     assert Client().get(URL).status_code == 405
 
