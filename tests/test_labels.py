@@ -210,7 +210,7 @@ def test_the_label_prints_the_order_s_short_reference_not_its_id(order_to):
     assert str(order.id).encode() not in pdf and order.id.hex.encode() not in pdf
 
 
-def test_the_sender_is_printed_from_the_address_given(order_to, settings):
+def test_the_sender_is_printed_from_the_address_given(order_to):
     sender = {"name": "Harbor Warszawa", "line1": "ul. Świętokrzyska 11", "city": "Warszawa",
               "postal_code": "00-001", "country": "PL"}
 
