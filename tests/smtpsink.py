@@ -14,8 +14,19 @@ class Sink:
     def __init__(self):
         self.messages = []
         self.delay = 0  # seconds to take over each message: a slow mail server
+        self.refused = {}  # address -> the server's answer to RCPT TO, e.g. "550 5.1.1 No such user"
+        self.refusals = []  # (address, answer) of every refused recipient
         self._lock = threading.Lock()
         self.controller = Controller(self, hostname="127.0.0.1", port=free_port())
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with self._lock:
+            answer = self.refused.get(address)
+            if answer:
+                self.refusals.append((address, answer))
+                return answer
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         if self.delay:

@@ -248,3 +248,22 @@ def test_ops_can_change_a_periodic_tasks_schedule(ops_client):
     assert response.status_code == 302, response.context["adminform"].form.errors
     task.refresh_from_db()
     assert task.interval == every_1m
+
+
+def test_the_admin_login_locks_out_after_repeated_failures_for_that_user_and_client_only(db, settings):
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    User.objects.create_user("ops-bob", "bob@example.com", "the-right-password-271", is_staff=True)
+    attacker = Client(REMOTE_ADDR="203.0.113.66")
+    answers = [attacker.post("/admin/login/", {"username": "ops-bob", "password": f"guess-{i}"}).status_code
+               for i in range(settings.AXES_FAILURE_LIMIT)]
+    assert answers == [200] * (settings.AXES_FAILURE_LIMIT - 1) + [429]  # the form again, then locked out
+
+    locked = attacker.post("/admin/login/", {"username": "ops-bob", "password": "the-right-password-271"})
+    elsewhere = Client(REMOTE_ADDR="198.51.100.5").post("/admin/login/", {"username": "ops-bob",
+                                                                          "password": "the-right-password-271"})
+
+    assert locked.status_code == 429 and "Too many failed logins" in locked.content.decode()
+    assert "_auth_user_id" not in attacker.session
+    assert elsewhere.status_code == 302  # bob himself, from his own address, is not locked out

@@ -182,3 +182,61 @@ def test_deleting_reconciliation_says_what_is_lost_and_is_logged(ops, harbor_tas
         f"ops-ann deleted periodic task 'Reconcile stuck orders' ({RECONCILE}): reconciliation is off"]
     assert LogEntry.objects.filter(object_id=str(reconcile.pk), user__username="ops-ann",
                                    action_flag=DELETION).exists()
+
+
+@pytest.mark.parametrize("changes", [
+    {"queue": "nobody-consumes-this"},  # no worker would ever take its messages
+    {"exchange": "elsewhere"},
+    {"routing_key": "elsewhere"},
+    {"expires_0": "2020-01-01", "expires_1": "00:00:00"},  # every message discarded as expired
+    {"expire_seconds": "1"},
+    {"start_time_0": "2099-01-01", "start_time_1": "00:00:00"},  # not before 2099
+    {"one_off": "on"},  # once, then never again
+], ids=["queue", "exchange", "routing_key", "expires", "expire_seconds", "start_time", "one_off"])
+def test_any_change_that_would_stop_reconciliation_running_asks_first_and_is_logged(changes, ops, harbor_tasks,
+                                                                                   caplog):
+    reconcile = harbor_tasks[RECONCILE]
+    url = f"{CHANGELIST}{reconcile.pk}/change/"
+
+    asked = ops.post(url, form_data(ops.get(url), **changes))
+
+    assert asked.status_code == 200 and WARNING in asked.content.decode()
+    assert PeriodicTask.objects.get(pk=reconcile.pk).queue == "payments"  # nothing saved yet
+    assert warnings_about_reconciliation(caplog) == []
+
+    assert ops.post(url, confirmed(asked)).status_code == 302
+    assert warnings_about_reconciliation(caplog) == [
+        f"ops-ann changed periodic task 'Reconcile stuck orders' ({RECONCILE}): reconciliation is off"]
+    call_command("setup_periodic_tasks", stdout=open("/dev/null", "w"))  # and the command puts it right again
+    from orders.admin_schedules import runs_reconcile
+    assert runs_reconcile(PeriodicTask.objects.get(pk=reconcile.pk))
+
+
+def test_a_harmless_change_to_reconciliation_needs_no_confirmation(ops, harbor_tasks, every_minute):
+    reconcile = harbor_tasks[RECONCILE]
+    url = f"{CHANGELIST}{reconcile.pk}/change/"
+
+    assert ops.post(url, form_data(ops.get(url), interval=every_minute.pk, description="every minute")).status_code == 302
+
+
+@pytest.mark.parametrize("how", ["delete page", "bulk action"])
+def test_the_schedule_reconciliation_runs_on_cannot_be_deleted(how, admin_client, harbor_tasks):
+    """Deleting its interval would delete the reconciliation task with it (the foreign key
+    cascades): the schedule is protected, whoever asks, until reconciliation runs on another."""
+    reconcile = harbor_tasks[RECONCILE]
+    schedules = "/admin/django_celery_beat/intervalschedule/"
+    if how == "delete page":
+        page = admin_client.post(f"{schedules}{reconcile.interval_id}/delete/", {"post": "yes"})
+    else:
+        page = admin_client.post(schedules, {"action": "delete_selected", "post": "yes",
+                                             "_selected_action": [reconcile.interval_id]})
+
+    assert page.status_code == 200 and "reconciliation runs on it" in page.content.decode()
+    assert IntervalSchedule.objects.filter(pk=reconcile.interval_id).exists()
+    assert PeriodicTask.objects.filter(pk=reconcile.pk, enabled=True).exists()
+
+
+def test_a_schedule_reconciliation_does_not_run_on_can_be_deleted(admin_client, harbor_tasks, every_minute):
+    assert admin_client.post(f"/admin/django_celery_beat/intervalschedule/{every_minute.pk}/delete/",
+                             {"post": "yes"}).status_code == 302
+    assert not IntervalSchedule.objects.filter(pk=every_minute.pk).exists()

@@ -101,7 +101,9 @@ def test_reconciliation_cancels_an_order_not_authenticated_within_the_window(wor
     intent = gateway.retrieve_intent(Payment.objects.get(order=order).payment_intent_id)
     assert intent.status == "canceled"  # it can never be charged now
     assert Stock.objects.get(product=product).available == 50
-    assert "not authenticated within 30 minutes" in OrderEvent.objects.get(order=order, to_status="canceled").message
+    minutes = settings.AUTHENTICATION_WINDOW // 60  # 15 by default: the stock is held meanwhile
+    assert f"not authenticated within {minutes} minutes" in OrderEvent.objects.get(order=order,
+                                                                                  to_status="canceled").message
     [mail] = eventually(lambda: smtp_sink.to("3ds-late@example.com", "canceled"))
     assert "Nothing has been charged" in mail.get_body(("plain",)).get_content()
     assert succeeded_charges_by_order()[str(order.pk)] == 0
@@ -117,3 +119,49 @@ def test_within_the_window_reconciliation_only_looks_at_stripe_again(worker, api
     assert wait_for_status(order.pk, FINAL).status == "fulfilled"
     assert succeeded_charges_by_order()[str(order.pk)] == 1
 
+
+
+def awaiting_authentication(email):
+    return Order.objects.create(email=email, shipping_address={}, payment_method="pm_x", total=1, currency="usd",
+                                status="requires_action")
+
+
+def test_telling_harbor_twice_in_a_row_writes_one_event_and_sends_one_task(db, broker,
+                                                                          django_capture_on_commit_callbacks):
+    from django.test import Client
+
+    from tests.conftest import queued_tasks
+
+    order = awaiting_authentication("twice@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        answers = [Client().post(f"/orders/{order.pk}/authenticated/") for _ in range(5)]
+
+    assert {a.status_code for a in answers} == {303}
+    assert OrderEvent.objects.filter(order=order, actor="storefront").count() == 1
+    assert queued_tasks(broker, "payments") == [("orders.tasks.fulfill_order", [str(order.pk)])]
+
+
+def test_after_the_window_the_shopper_may_ask_again(db, broker, settings, django_capture_on_commit_callbacks):
+    order = awaiting_authentication("again@example.com")
+    assert authentication.shopper_returned(order.pk)
+    OrderEvent.objects.filter(order=order).update(created_at=timezone.now() - timedelta(
+        seconds=settings.SHOPPER_RETURN_WINDOW + 1))
+
+    assert authentication.shopper_returned(order.pk)
+    assert not authentication.shopper_returned(order.pk)
+
+
+def test_one_client_posting_too_often_is_told_to_wait(db, broker, settings):
+    from django.core.cache import cache
+    from django.test import Client
+
+    cache.clear()
+    settings.SHOPPER_RETURN_LIMIT = "3/minute"
+    orders = [awaiting_authentication(f"flood-{i}@example.com") for i in range(4)]
+    client = Client(REMOTE_ADDR="203.0.113.40")
+
+    answers = [client.post(f"/orders/{order.pk}/authenticated/").status_code for order in orders]
+
+    assert answers == [303, 303, 303, 429]
+    assert not OrderEvent.objects.filter(order=orders[3]).exists()
+    cache.clear()

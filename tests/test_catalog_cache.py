@@ -1,6 +1,8 @@
 """The products list is cached in Redis and never stale after a change: every change to a
 product or its stock (a checkout, a failed payment, the admin) moves the catalog's version on."""
 
+import json
+
 import pytest
 from django.core.cache import cache
 
@@ -48,3 +50,29 @@ def test_without_redis_the_list_comes_from_the_database(api, product, monkeypatc
     monkeypatch.setattr(cache, "get_many", down)
 
     assert available(api) == {"MUG-001": 50}
+
+
+class Exploit:
+    """Unpickling this creates a file: proof that a pickle written to Redis was run."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_the_cache_stores_json_and_never_unpickles_what_someone_wrote_to_redis(api, product, tmp_path):
+    import pickle
+
+    assert available(api) == {"MUG-001": 50}
+    client = cache._cache.get_client(write=True)
+    stored = client.get(cache.make_key("products.json"))
+    version, body = json.loads(stored)  # JSON, readable by anyone, runnable by no one
+    assert json.loads(body)[0]["sku"] == "MUG-001"
+
+    marker = tmp_path / "pwned"
+    client.set(cache.make_key("products.json"), pickle.dumps(Exploit(str(marker))))  # someone on Redis's network
+
+    assert available(api) == {"MUG-001": 50}  # built afresh from the database
+    assert not marker.exists()

@@ -114,3 +114,20 @@ def test_wrong_method_is_a_json_405(api):
 
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("country", ["KP", "ZZ", "xx"])
+def test_the_api_ships_only_to_the_storefront_s_countries(api, product, checkout_body, country):
+    from orders.models import Order
+
+    response = api.post("/api/orders/", checkout_body(shipping_address=address(country=country)), format="json")
+
+    assert response.status_code == 400
+    assert "does not ship there" in str(response.json()["errors"]["shipping_address"]["country"])
+    assert not Order.objects.exists()
+
+
+def test_a_country_harbor_ships_to_is_taken_in_any_case(api, product, checkout_body, broker):
+    response = api.post("/api/orders/", checkout_body(shipping_address=address(country="gb")), format="json")
+
+    assert response.status_code == 202

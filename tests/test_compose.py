@@ -53,7 +53,7 @@ THIRD_PARTY_ENV = {
     # danihodovic/celery-exporter: its options as variables (the prefix differs between versions).
     "danihodovic/celery-exporter": (("CE_", "CELERY_EXPORTER_"), "the exporter's options"),
     "prom/prometheus": ((), ""),
-    "redis": ((), ""),
+    "redis": (("REDISCLI_AUTH",), "redis-cli (the healthcheck) reads the password from it"),
 }
 # Long-running services without a healthcheck, and why.
 NO_HEALTHCHECK = {"beat": "not a worker (it answers no ping) and serves nothing; restart: unless-stopped"}
@@ -374,6 +374,20 @@ def test_every_variable_is_read_and_every_required_one_is_set():
     assert check_environment(load()) == []
 
 
+def test_redis_requires_a_password_and_every_harbor_process_s_url_carries_it():
+    """Without one, anything on the stack's network could write the cache, the order locks and
+    the limits' counts (the cache holds JSON only, but a lock or a count is no less important)."""
+    compose = load()
+    redis = compose["services"]["redis"]
+    password = "${REDIS_PASSWORD:?set REDIS_PASSWORD}"
+
+    assert option(argv(redis), "--requirepass") == password
+    assert environment(redis)["REDISCLI_AUTH"] == password  # so the healthcheck can still ping
+    app_services = [service for service in compose["services"].values() if is_app(service)]
+    assert app_services and all(environment(s)["REDIS_URL"] == f"redis://:{password}@redis:6379/0"
+                                for s in app_services)
+
+
 def test_every_interpolated_variable_is_in_the_example_env_file():
     assert check_interpolation(COMPOSE.read_text(), ENV_EXAMPLE.read_text()) == []
 
@@ -396,7 +410,8 @@ def test_settings_accept_the_web_service_environment_in_production(tmp_path):
     the name Prometheus scrapes (`web`) is an allowed host."""
     web = load()["services"]["web"]
     samples = {"DJANGO_SECRET_KEY": "k" * 20 + "-sample-secret-key-for-the-compose-test-0123456789",
-               "POSTGRES_PASSWORD": "pgpass", "RABBITMQ_PASSWORD": "mqpass", "SHOP_HOST": "shop.example.com",
+               "POSTGRES_PASSWORD": "pgpass", "RABBITMQ_PASSWORD": "mqpass", "REDIS_PASSWORD": "redispass",
+               "SHOP_HOST": "shop.example.com",
                "STRIPE_SECRET_KEY": "sk_live_sample", "STRIPE_PUBLISHABLE_KEY": "pk_live_sample",
                "STRIPE_WEBHOOK_SECRET": "whsec_sample", "EMAIL_URL": "smtp+tls://u:p@smtp.example.com:587"}
     env = {name: interpolate(value, samples) for name, value in environment(web).items()}

@@ -4,7 +4,7 @@ import pytest
 
 from catalog.models import Stock
 from notifications.models import Notification
-from orders.models import OrderEvent, Shipment
+from orders.models import Order, OrderEvent, Shipment
 from orders.tasks import fulfill_order
 from payments.audit import succeeded_charges_by_order
 from payments.models import Payment
@@ -133,3 +133,40 @@ def test_duplicate_label_and_receipt_tasks_make_one_label_and_one_email(broker_k
     assert Shipment.objects.get(order_id=order_id).label.name == label_before
     assert len(smtp_sink.to(email, "on its way")) == 1
     assert history(order_id)[-1] == ("paid", "fulfilled")
+
+
+def test_a_receipt_the_mail_server_refuses_for_good_is_not_sent_again_and_the_goods_still_ship(
+        worker, api, product, checkout_body, smtp_sink, broker_kind):
+    from notifications.tasks import send_receipt
+
+    address = f"no-such-user-{broker_kind}@example.com"
+    smtp_sink.refused[address] = "550 5.1.1 No such user here"
+    try:
+        response = api.post("/api/orders/", checkout_body(email=address), format="json")
+        order = wait_for_status(response.json()["id"], FINAL)
+
+        assert order.status == "fulfilled"  # the label went out; the receipt could not be delivered
+        receipt = Notification.objects.get(order=order, kind="receipt")
+        assert receipt.sent_at is None and receipt.failed_at is not None and "550" in receipt.error
+        assert OrderEvent.objects.filter(order=order, message__contains="refused for good").exists()
+        refused_once = [r for r in smtp_sink.refusals if r[0] == address]
+        assert len(refused_once) == 1  # never retried by the task
+
+        send_receipt.delay(str(order.pk)).get(timeout=30)  # a redelivery, or reconciliation, sending it again
+        assert len([r for r in smtp_sink.refusals if r[0] == address]) == 1  # is refused by us, not the server
+        assert smtp_sink.to(address) == []
+    finally:
+        smtp_sink.refused.pop(address, None)
+
+
+def test_only_a_permanent_refusal_of_the_recipient_is_final():
+    import smtplib
+
+    from notifications.emails import permanent_refusal
+
+    assert permanent_refusal(smtplib.SMTPRecipientsRefused({"a@x.example": (550, b"5.1.1 No such user")})) == (
+        "550 5.1.1 No such user")
+    assert permanent_refusal(smtplib.SMTPRecipientsRefused({"a@x.example": (450, b"4.2.0 Greylisted")})) is None
+    assert permanent_refusal(smtplib.SMTPDataError(554, b"5.7.1 Rejected")) == "554 5.7.1 Rejected"
+    assert permanent_refusal(smtplib.SMTPDataError(451, b"4.3.0 Try later")) is None
+    assert permanent_refusal(smtplib.SMTPServerDisconnected("gone")) is None  # the server away: retried

@@ -256,3 +256,26 @@ def test_wrapped_lines_fit_the_label_and_keep_every_character(text, size):
     assert all(line.width <= labels.TEXT_WIDTH for line in lines)
     drawn = "".join(text for line in lines for _font, text, _width in line.runs)
     assert sorted(readable(drawn)) == sorted(readable(text))
+
+
+@pytest.mark.parametrize("accept", ["application/pdf", "*/*", "application/json, application/pdf;q=0.9"])
+def test_the_label_is_served_to_a_client_asking_for_a_pdf_as_the_schema_says(shipment, settings, tmp_path, accept):
+    from django.core.files.base import ContentFile
+    from django.test import Client
+
+    settings.MEDIA_ROOT = tmp_path
+    shipment.label.save("label.pdf", ContentFile(labels.render(shipment.order, shipment)))
+
+    answer = Client().get(f"/api/orders/{shipment.order_id}/label.pdf", HTTP_ACCEPT=accept)
+
+    assert answer.status_code == 200 and answer["Content-Type"] == "application/pdf"
+    assert b"".join(answer.streaming_content).startswith(b"%PDF")
+
+
+def test_no_label_yet_is_a_json_404_even_to_a_client_asking_for_a_pdf(db):
+    from django.test import Client
+
+    answer = Client().get("/api/orders/00000000-0000-4000-8000-000000000000/label.pdf",
+                          HTTP_ACCEPT="application/pdf")
+
+    assert answer.status_code == 404 and answer.json()["code"] == "not_found"

@@ -202,3 +202,23 @@ def test_create_ops_user_refuses_a_weak_password(db):
     with pytest.raises(CommandError, match="Password refused"):
         call_command("create_ops_user", "weak", "--password", "123", stdout=StringIO())
     assert not User.objects.filter(username="weak").exists()
+
+
+def test_the_panel_shows_the_stock_held_by_orders_awaiting_payment(admin_client, db, broker):
+    from orders.models import OrderLine
+    from tests.factories import ProductFactory
+
+    mug = ProductFactory(sku="MUG-001")
+    for status, quantity, released in [("pending", 3, False), ("requires_action", 2, False), ("paid", 7, False),
+                                       ("canceled", 4, True)]:
+        order = make_order(status)
+        Order.objects.filter(pk=order.pk).update(stock_released=released)
+        OrderLine.objects.create(order=order, product=mug, sku="MUG-001", quantity=quantity, unit_price=1800)
+
+    figures = ops.gather()
+    html = admin_client.get("/admin/").content.decode()
+
+    assert (figures["stock_held_by_unpaid"], figures["unpaid_orders"]) == (5, 2)
+    assert panel_cell(html, "ops-unpaid-stock").startswith("5 units in 2 orders")
+    unpaid = re.search(r'<td id="ops-unpaid-stock">.*?<a href="([^"]+)">', html, re.S).group(1).replace("&amp;", "&")
+    assert {o.status for o in admin_client.get(unpaid).context["cl"].result_list} == {"pending", "requires_action"}

@@ -66,3 +66,26 @@ def test_a_run_that_hits_the_soft_time_limit_is_retried_and_counted():
     from orders.tasks import fulfill_order
 
     assert issubclass(SoftTimeLimitExceeded, fulfill_order.autoretry_for)
+
+
+@pytest.mark.parametrize("saved", ["payment_intent_id", "customer_id"])
+def test_an_object_stripe_does_not_know_sends_the_order_to_review_not_payment_failed(saved, broker, settings):
+    """The PaymentIntent (or Customer) Harbor saved is unknown to the Stripe account it talks to
+    now (a swapped key, another account): nobody can tell from here whether money moved."""
+    from orders.fulfillment import _still_pending, apply_payment
+    from orders.models import OrderEvent
+    from payments.charge import charge
+
+    order = Order.objects.create(email="gone@example.com", shipping_address={}, payment_method="pm_card_visa",
+                                 total=1800, currency="usd")
+    customer = gateway.create_customer(order).id
+    fields = {"customer_id": customer, "payment_method_id": "pm_card_visa"}
+    fields[saved] = "pi_from_another_account" if saved == "payment_intent_id" else "cus_from_another_account"
+    Payment.objects.create(order=order, amount=1800, currency="usd", **fields)
+
+    apply_payment(order, charge(order, may_save_intent=lambda: _still_pending(order.pk)))
+
+    order.refresh_from_db()
+    assert order.status == "needs_review"
+    assert "Stripe does not know" in OrderEvent.objects.get(order=order, to_status="needs_review").message
+    assert Payment.objects.get(order=order).status == "pending"  # not `failed`: that would be a guess

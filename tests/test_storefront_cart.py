@@ -60,7 +60,7 @@ def test_products_in_another_currency_are_not_mixed_in_one_cart(shop):
 
 
 @pytest.mark.parametrize("raw,ok", [("3", 3), (" 2 ", 2), ("0", None), ("-1", None), ("1.5", None), ("two", None),
-                                    ("", None), (None, None)])
+                                    ("", None), (None, None), ("²", None), ("٣", None), ("３", None), ("1²", None)])
 def test_quantities_are_positive_whole_numbers(raw, ok):
     if ok is None:
         with pytest.raises(CartError):
@@ -109,3 +109,14 @@ def test_update_and_remove(shop):
                                              (5, "Only 5 left"), (6, "In stock")])
 def test_stock_labels(available, label):
     assert stock_label(available) == label
+
+
+@pytest.mark.parametrize("quantity", ["²", "٣", "３"])
+def test_a_quantity_in_other_digits_is_refused_not_a_500(shop, client, quantity):
+    on_product_page = client.post("/cart/add/", {"sku": "MUG-001", "quantity": quantity, "from": "product"})
+    client.post("/cart/add/", {"sku": "MUG-001", "quantity": 1})
+    in_cart = client.post("/cart/update/", {"sku": "MUG-001", "quantity": quantity})
+
+    assert on_product_page.status_code == 400 and "Enter a whole number" in on_product_page.content.decode()
+    assert in_cart.status_code == 400 and "Enter a whole number" in in_cart.content.decode()
+    assert client.session["cart"] == {"MUG-001": 1}
