@@ -20,6 +20,7 @@ import uuid
 import stripe
 from django.db import transaction
 
+from catalog.money import format_money
 from harbor import enqueue
 from orders import refunds
 from orders.fulfillment import AWAITING_PAYMENT, apply_payment, fan_out
@@ -49,7 +50,8 @@ def apply(event):
 
 def payment_succeeded(intent, actor):
     order, payment = _order_of_intent(intent)
-    message = f"Charged {intent.get('amount')} {intent.get('currency')} ({intent['id']})."
+    amount = format_money(intent["amount"], intent["currency"]) if intent.get("amount") is not None else "the payment"
+    message = f"Charged {amount} ({intent['id']})."
     outcome = _settle(order, payment, Result(Payment.Status.SUCCEEDED, message), actor)
     if order.status == OrderStatus.PAID:  # robust: after a broker outage, reconciliation fans out
         transaction.on_commit(lambda: fan_out(order.id), robust=True)

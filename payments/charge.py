@@ -17,6 +17,7 @@ import stripe
 from django.db import transaction
 from django.db.models import F, Q
 
+from catalog.money import format_money
 from harbor import failpoints
 from harbor.retry import NotSettledYet
 from payments import gateway
@@ -94,7 +95,7 @@ def _confirmed(order, intent_id, known=None):
 
 def _settle(payment, intent):
     if intent.status == "succeeded":
-        return record(payment, Payment.Status.SUCCEEDED, f"Charged {intent.amount} {intent.currency} ({intent.id}).")
+        return record(payment, Payment.Status.SUCCEEDED, f"Charged {format_money(intent.amount, intent.currency)} ({intent.id}).")
     if intent.status in ("requires_payment_method", "canceled"):
         error = intent.last_payment_error
         return record(payment, Payment.Status.FAILED, error.message if error else f"intent {intent.status}")
