@@ -93,3 +93,21 @@ def test_the_favicon_is_served(client):
 
     assert response.status_code == 200
     assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an .ico file
+
+
+def test_a_taken_web_port_is_said_at_once_and_nothing_starts(tmp_path):
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PORT": str(port),
+               "HARBOR_VAR_DIR": str(tmp_path / "var")}
+        done = subprocess.run([sys.executable, "-m", "harbor.devservices", "run"], cwd=BASE_DIR, env=env,
+                              capture_output=True, text=True, timeout=60)
+
+    assert done.returncode == 1
+    assert f"port {port} is taken" in done.stdout and f"PORT={port + 1} make run" in done.stdout
+    assert not (tmp_path / "var").exists()  # no server was started

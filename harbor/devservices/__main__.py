@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from harbor.devservices import DevServices, procfile
+from harbor.devservices.base import port_free
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 logger = logging.getLogger("harbor.devservices")
@@ -134,6 +135,11 @@ def main():
         child_env["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"),
                                                              f"ignore:{ROOT_WARNING}"]))
 
+    if not port_free(port):
+        logger.error("port %s is taken (another make run?): stop that, or choose another port: PORT=%s make run",
+                     port, port + 1)
+        return 1
+
     services = DevServices(var, durable=True)
     env_file = var / "devservices.env"
     code = None
@@ -148,6 +154,9 @@ def main():
         code = procfile.run(BASE_DIR / "Procfile", port, BASE_DIR, banner(port, env_file, dev_login, started),
                             started_at, env=child_env)
         return code
+    except KeyboardInterrupt:  # Ctrl-C before the shop's processes started
+        code = 0
+        return 0
     finally:
         env_file.unlink(missing_ok=True)
         services.stop()
