@@ -119,7 +119,10 @@ def announce_when_ready(manager, port, workers, ready_text, started, timeout=REA
     def wait():
         deadline = time.monotonic() + timeout
         while not manager._terminating:
-            missing = not_ready(port, workers)
+            try:
+                missing = not_ready(port, workers)
+            except Exception as exc:  # e.g. the broker not answering yet: ask again
+                missing = [f"{type(exc).__name__}: {exc}"]
             if not missing:
                 time.sleep(0.5)  # let the processes' last start-up lines go first
                 if not manager._terminating:
