@@ -12,8 +12,9 @@ with that port put in). One shortcut, and only one: the clone's `.venv` is a sym
 running this test, so `make run` finds the pinned packages installed (it still runs its
 `pip install -r requirements.txt` step, which has nothing to do) instead of downloading them.
 
-Time budget: about 90 s on the 2-core dev machine (a first start with initdb and every
-migration, a second start, two clean stops); the timeout below is 7 minutes for a loaded one.
+Time budget: about 30 s on the 2-core dev machine (measured 28-38 s: a first start with initdb
+and every migration, a second start, two clean stops); the timeout below is 7 minutes, for a
+machine busy with other test runs.
 """
 
 import json
