@@ -298,6 +298,8 @@ def printable_file():
         "# The visible characters a shipping address may use: those the label's fonts print.\n",
         "# Generated from orders/fonts/*.ttf by orders.labels.printable_ranges() "
         "(`python -m orders.labels`): do not edit.\n",
+        # Which characters are assigned, and their categories, come from Python's Unicode database.
+        f"# Unicode {unicodedata.unidata_version} (regenerate after a Python upgrade changes it).\n",
         *(f"{first:04X}\n" if first == last else f"{first:04X}-{last:04X}\n" for first, last in printable_ranges()),
     ])
 
