@@ -9,6 +9,10 @@ drf-spectacular publishes \Z as `$`), so that ECMA regex (OpenAPI clients, schem
 and Python's `re` (the server) read them the same way.
 """
 
+import re
+import unicodedata
+from pathlib import Path
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator, validate_email
 from rest_framework import serializers
@@ -25,6 +29,27 @@ NO_NUL = r"^[^\x00]+\Z"
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 EMAIL = rf"^{_ATOM}(\.{_ATOM})*@{_LABEL}(\.{_LABEL})*\.[A-Za-z][A-Za-z-]{{0,61}}[A-Za-z]\Z"
+
+
+def _label_characters():
+    """The visible characters a shipping label prints, as a character class's ranges: the
+    generated orders/fonts/printable.txt (orders.labels.printable_ranges(), from the label's
+    fonts; tests/test_labels.py checks it is current and that each of them prints)."""
+    ranges = []
+    for line in (Path(__file__).with_name("fonts") / "printable.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            ranges.append("-".join(rf"\u{code.lower()}" for code in line.split("-")))
+    return "".join(ranges)
+
+
+# Text printed on the shipping label (the address): the characters its fonts print, spaces
+# (printed as one) and the invisible joiners and direction marks that spelling needs (ZWNJ,
+# ZWJ, LRM, RLM). Nothing else: what a label cannot print, the API does not take.
+PRINTABLE = _label_characters()
+INVISIBLE = WHITESPACE + r"\u200c-\u200f"
+LABEL_TEXT = rf"^(?:[{INVISIBLE}]*[{PRINTABLE}])+[{INVISIBLE}]*\Z"  # and some of it visible
+LABEL_TEXT_OR_SPACES = rf"^[{INVISIBLE}{PRINTABLE}]+\Z"  # optional text (stored trimmed)
+_LABEL_CHARACTER = re.compile(rf"[{INVISIBLE}{PRINTABLE}]")
 
 
 class SchemaPattern(RegexValidator):
@@ -87,3 +112,30 @@ class StrictInteger(serializers.IntegerField):
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class LabelText(SchemaPattern):
+    """Text for the shipping label (LABEL_TEXT or LABEL_TEXT_OR_SPACES): a value with a
+    character the label cannot print is refused naming it; one with nothing visible is blank."""
+
+    GUIDANCE = ("use the letters, digits and punctuation of the address's own script (Latin, Greek, Cyrillic, "
+                "Hebrew, Arabic, Chinese, Japanese, Korean, Thai or a script of India), without emoji or "
+                "other symbols.")
+
+    def __init__(self, regex):
+        super().__init__(regex, "This field may not be blank.")
+
+    def __call__(self, value):
+        if "\x00" in value:
+            return  # DRF refuses it with its own message
+        if unprintable := [char for char in dict.fromkeys(value) if not _LABEL_CHARACTER.fullmatch(char)]:
+            named = ", ".join(map(_named, unprintable[:3])) + (
+                f" and {len(unprintable) - 3} more" if len(unprintable) > 3 else "")
+            raise DjangoValidationError(f"{named} cannot be printed on a shipping label: {self.GUIDANCE}",
+                                        code="unprintable")
+        super().__call__(value)
+
+
+def _named(char):
+    visible = unicodedata.category(char)[0] not in "CZ"
+    return f"\u201c{char}\u201d (U+{ord(char):04X})" if visible else f"U+{ord(char):04X}"

@@ -4,7 +4,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orders.addresses import SHIPPING_COUNTRIES
-from orders.fields import NO_NUL, SchemaPattern, StrictInteger, Text, email_field
+from orders.fields import (
+    LABEL_TEXT, LABEL_TEXT_OR_SPACES, LabelText, SchemaPattern, StrictInteger, Text, email_field,
+)
 from orders.models import Order, OrderLine, OrderStatus
 
 # The countries the storefront offers (orders/addresses.py, the one list), in any case: a
@@ -15,14 +17,26 @@ MAX_LINES = 50
 MAX_QUANTITY = 100
 
 
+def label_text(**kwargs):
+    """An address field: text the shipping label prints (orders.fields.LabelText)."""
+    optional = kwargs.get("allow_blank", False)
+    return Text(pattern=LabelText(LABEL_TEXT_OR_SPACES if optional else LABEL_TEXT), **kwargs)
+
+
 class AddressSerializer(serializers.Serializer):
-    name = Text(max_length=100)
-    line1 = Text(max_length=200)
-    line2 = Text(max_length=200, required=False, allow_blank=True, default="", pattern=NO_NUL)
-    city = Text(max_length=100)
-    region = Text(max_length=100, required=False, allow_blank=True, default="", pattern=NO_NUL,
-                  help_text="State, province or county, where the country's post uses one (e.g. OR).")
-    postal_code = Text(max_length=20)
+    """A shipping address, printed on the parcel's label as it is written. Its text takes the
+    characters the label's fonts print (the `pattern`: the letters, digits and punctuation of
+    Latin, Greek, Cyrillic, Hebrew, Arabic, Chinese, Japanese, Korean, Thai and the scripts of
+    India, spaces, and the joiners and direction marks U+200C to U+200F); anything else (emoji,
+    other symbols, private-use or unassigned characters) is refused with 400, naming the field."""
+
+    name = label_text(max_length=100)
+    line1 = label_text(max_length=200)
+    line2 = label_text(max_length=200, required=False, allow_blank=True, default="")
+    city = label_text(max_length=100)
+    region = label_text(max_length=100, required=False, allow_blank=True, default="",
+                        help_text="State, province or county, where the country's post uses one (e.g. OR).")
+    postal_code = label_text(max_length=20)
     country = Text(
         min_length=2, max_length=2,
         help_text="ISO 3166-1 alpha-2 code of a country Harbor ships to (any case), e.g. US: "

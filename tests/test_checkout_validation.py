@@ -5,8 +5,10 @@ import json
 import pytest
 
 from catalog.models import Stock
-from orders.models import Order
+from orders import labels
+from orders.models import Order, Shipment
 from tests.factories import ProductFactory
+from tests.pdftext import printed_lines
 
 ADDRESS = {"name": "Ada", "line1": "12 Dock Road", "city": "Portsmouth", "postal_code": "PO1", "country": "GB"}
 
@@ -45,6 +47,8 @@ CASES = {
     "not only spaces": ({"shipping_address": address(name=" \u3000\t")}, "shipping_address", "blank"),
     "text is a string": ({"shipping_address": address(postal_code=97201)}, "shipping_address", "valid string"),
     "region bounded": ({"shipping_address": address(region="x" * 101)}, "shipping_address", "100"),
+    "address printable on the label": ({"shipping_address": address(line1="12 Dock Road 🙂")}, "shipping_address",
+                                       "cannot be printed on a shipping label: use"),
 }
 
 
@@ -71,6 +75,43 @@ def test_invalid_checkout_is_400_naming_the_field_and_writes_nothing(rule, api, 
     assert field in errors and fragment in json.dumps(errors[field])
     assert not Order.objects.exists()
     assert Stock.objects.get(product__sku="MUG-001").available == 50
+
+
+@pytest.mark.parametrize(("field", "value", "named"), [
+    ("line1", "12 Dock Road 🙂", "\u201c🙂\u201d (U+1F642)"),  # emoji: no label font has them
+    ("name", "Ada \ue000", "U+E000"),  # private use
+    ("city", "Ports\u0378mouth", "U+0378"),  # unassigned
+    ("line2", "Flat \u202e2", "U+202E"),  # a bidi override, invisible
+])
+def test_an_address_the_label_cannot_print_is_a_400_naming_the_field_and_the_character(
+        api, catalog, checkout_body, field, value, named):
+    response = post(api, checkout_body(shipping_address=address(**{field: value})))
+
+    assert response.status_code == 400, response.content
+    (message,) = response.json()["errors"]["shipping_address"][field]
+    assert message.startswith(f"{named} cannot be printed on a shipping label: use the letters, digits")
+    assert not Order.objects.exists()
+    assert Stock.objects.get(product__sku="MUG-001").available == 50
+
+
+@pytest.mark.parametrize("shipping_address", [
+    {"name": "अनिता शर्मा", "line1": "फ़्लैट 12, श्री कृष्ण अपार्टमेंट", "line2": "सेक्टर 5, द्वारका",
+     "city": "नई दिल्ली", "postal_code": "110075", "country": "IN"},
+    {"name": "கொற்றவை சுப்பிரமணியம்", "line1": "பிளாக் 123, சிராங்கூன் சாலை", "city": "சிங்கப்பூர்",
+     "postal_code": "218227", "country": "SG"},
+    {"name": "সৌমিত্র চট্টোপাধ্যায়", "line1": "১২/৩ রাসবিহারী অ্যাভিনিউ", "city": "কলকাতা", "postal_code": "700029",
+     "country": "IN", "region": "পশ্চিমবঙ্গ"},
+    {"name": "क्\u200dष", "line1": "कर्\u200cक 1", "city": "Pune", "postal_code": "411001", "country": "IN"},  # ZWJ, ZWNJ
+], ids=["devanagari", "tamil", "bengali", "joiners"])
+def test_an_address_in_a_script_of_india_or_singapore_is_accepted_and_printed_as_written(
+        api, catalog, checkout_body, broker, shipping_address):
+    response = post(api, checkout_body(shipping_address=shipping_address))
+
+    assert response.status_code == 202, response.content
+    order = Order.objects.get()
+    assert order.shipping_address == {"line2": "", "region": "", **shipping_address}
+    printed = [line.text for line in printed_lines(labels.render(order, Shipment(order=order, tracking_number="HB1")))]
+    assert printed[printed.index("SHIP TO") + 1] == shipping_address["name"]  # read as tests/test_labels.py does
 
 
 @pytest.mark.parametrize("raw", [b"", b"not json", b"[1, 2]", b'"a string"', b"null", b'{"email": NaN}',

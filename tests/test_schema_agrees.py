@@ -31,7 +31,10 @@ emails = st.emails() | st.from_regex(EMAIL, fullmatch=True) | st.sampled_from([
     "a@localhost", '"quoted"@example.com', "a@[127.0.0.1]", "a@例え.jp", "a@b.co\n", " a@b.co", "a..b@c.io",
     "a@b.c0m", "a@xn--p1ai.xn--p1ai", "pm_1", "GB", "us",
 ])
-values = (tricky_text | padded_text | st.text(max_size=30) | emails | st.integers(-5, 200)
+# Text in the scripts the label prints and in none of them (emoji, private use, unassigned).
+label_text = st.sampled_from(["नई दिल्ली", "சிங்கப்பூர்", "কলকাতা", "क्\u200dष", "Asha 🙂", "\ue000", "x\u0378",
+                              "a\u202eb", "\u200d", " \u200c ", "\ufffd", "\ufffc", "ߊ", "𝐀", "\U00020000"])
+values = (tricky_text | padded_text | st.text(max_size=30) | emails | label_text | st.integers(-5, 200)
           | st.floats() | st.booleans() | st.none() | st.sampled_from([[], {}, ["a"], "2", "2.0", 2.0]))
 
 

@@ -247,6 +247,19 @@ def test_bad_checkout_input_is_shown_next_to_its_field_and_places_nothing(client
     assert not Order.objects.exists() and Stock.objects.get(product__sku="MUG-001").available == 50
 
 
+def test_an_address_the_label_cannot_print_is_explained_next_to_its_field_and_places_nothing(client, shop, broker):
+    add(client, "MUG-001", 1)
+
+    response = place(client, checkout_token(client), line1="12 Dock Road 🙂")
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="id_line1">', page)
+    assert re.search(r'id="id_line1-error" class="field-error">\u201c🙂\u201d \(U\+1F642\) cannot be printed on a '
+                     r"shipping label: use the letters", page)
+    assert not Order.objects.exists() and Stock.objects.get(product__sku="MUG-001").available == 50
+
+
 def test_checkout_page_has_the_contract_labels_card_element_and_stripe_js(client, shop, settings):
     add(client, "MUG-001", 1)
 

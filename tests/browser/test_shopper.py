@@ -36,10 +36,10 @@ def add_from_catalog(page, name):
     expect(page.locator(".messages")).to_contain_text(f"to your cart")
 
 
-def fill_checkout(page, card, email="ada@example.com"):
+def fill_checkout(page, card, email="ada@example.com", line1="12 Dock Road"):
     page.get_by_label("Email").fill(email)
     page.get_by_label("Full name").fill("Ada Lovelace")
-    page.get_by_label("Address line 1").fill("12 Dock Road")
+    page.get_by_label("Address line 1").fill(line1)
     page.get_by_label("City").fill("Portsmouth")
     page.get_by_label("Postal code").fill("PO1 3AX")
     page.get_by_label("Country").select_option("GB")
@@ -130,6 +130,22 @@ def test_a_card_refused_at_setup_shows_stripes_message_under_the_card_and_places
     expect(page.get_by_role("button", name="Place order")).to_be_enabled()
     expect(page).to_have_url(re.compile("/checkout/$"))
     screenshot("checkout-card-refused")
+    assert not Order.objects.exists()
+    assert Stock.objects.get(product__sku="MUG-001").available == 20
+
+
+def test_an_address_the_label_cannot_print_is_explained_under_its_field_and_places_no_order(page, products,
+                                                                                             screenshot):
+    add_from_catalog(page, "Harbor enamel mug")
+    page.goto("/checkout/")
+    fill_checkout(page, CARD_OK, line1="12 Dock Road 🙂")
+
+    page.get_by_role("button", name="Place order").click()
+
+    expect(page.locator("#id_line1-error")).to_contain_text(
+        "“🙂” (U+1F642) cannot be printed on a shipping label: use the letters, digits and punctuation")
+    expect(page.get_by_label("Address line 1")).to_have_value("12 Dock Road 🙂")  # kept, to correct
+    screenshot("checkout-unprintable-address")
     assert not Order.objects.exists()
     assert Stock.objects.get(product__sku="MUG-001").available == 20
 
