@@ -22,7 +22,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from catalog.demo import DEMO_PRODUCTS
+from demo.catalog import DEMO_PRODUCTS
 from catalog.models import Product, Stock
 from harbor.wsgi import application
 from notifications.models import Notification
