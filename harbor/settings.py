@@ -152,6 +152,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+WHITENOISE_ROOT = BASE_DIR / "harbor" / "public"  # served at the site's root: /favicon.ico
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
 

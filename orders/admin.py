@@ -24,6 +24,7 @@ from orders import operations
 from orders.addresses import address_lines
 from orders.admin_inlines import (NotificationInline, OrderEventInline, OrderLineInline, PaymentInline,
                                   ShipmentInline)
+from orders.admin_label import label_view
 from orders.admin_refund import refund_view
 from orders.models import Order
 from payments.models import Payment
@@ -103,7 +104,11 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_urls(self):
         refund = self.admin_site.admin_view(lambda request, object_id: refund_view(self, request, object_id))
-        return [path("<path:object_id>/refund/", refund, name="orders_order_refund"), *super().get_urls()]
+        label = self.admin_site.admin_view(
+            lambda request, object_id, shipment_id: label_view(self, request, object_id, shipment_id))
+        return [path("<path:object_id>/refund/", refund, name="orders_order_refund"),
+                path("<uuid:object_id>/label/<int:shipment_id>.pdf", label, name="orders_order_label"),
+                *super().get_urls()]
 
     @admin.display(description="age", ordering="-created_at")
     def age(self, order):

@@ -5,6 +5,7 @@ from django.contrib import admin
 from harbor.admin_mixins import ReadOnlyAdminMixin
 from notifications.models import Notification
 from catalog.money import format_money as money
+from orders.admin_label import label_link
 from orders.models import OrderEvent, OrderLine, Shipment
 from payments.models import Payment
 
@@ -51,7 +52,11 @@ class PaymentInline(ReadOnlyInline, admin.StackedInline):
 
 class ShipmentInline(ReadOnlyInline, admin.StackedInline):
     model = Shipment
-    fields = ["tracking_number", "label", "label_created_at", "created_at"]
+    fields = ["tracking_number", "label_display", "label_created_at", "created_at"]
+
+    @admin.display(description="label")
+    def label_display(self, shipment):
+        return label_link(shipment)  # the admin's own view: MEDIA_URL is not served
 
 
 class NotificationInline(ReadOnlyInline, admin.TabularInline):

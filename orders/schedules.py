@@ -6,6 +6,12 @@ the scheduler must not become a way to run what the order actions refuse (e.g. a
 with arguments of one's choosing). None of them takes arguments.
 
 Adding a periodic task is one more line in PERIODIC_TASKS.
+
+The results cleanup goes by the name Beat itself gives it: django-celery-beat's scheduler
+writes a PeriodicTask "celery.backend_cleanup" (daily at 04:00) every time Beat starts, since
+results expire (CELERY_RESULT_EXPIRES). A row of ours under another name ran the same cleanup
+twice; under Beat's name the two are one row. Beat rewrites that row's schedule at each start,
+so its time is Beat's, and ours matches it.
 """
 
 from dataclasses import dataclass
@@ -26,13 +32,17 @@ class Periodic:
 
 
 RECONCILE = "orders.tasks.reconcile_stuck_orders"
+BACKEND_CLEANUP = "celery.backend_cleanup"  # Beat's own entry's name and task (see above)
 
 PERIODIC_TASKS = [
     Periodic("Reconcile stuck orders", RECONCILE, "payments", every_setting="RECONCILE_INTERVAL"),
-    Periodic("Clean up expired task results", "celery.backend_cleanup", "fulfillment", cron="0 4 * * *"),
+    Periodic(BACKEND_CLEANUP, BACKEND_CLEANUP, "fulfillment", cron="0 4 * * *"),
     Periodic("Audit stock against order lines", "orders.tasks.audit_stock", "fulfillment", cron="30 3 * * *"),
     Periodic("Forget expired idempotency keys", "orders.tasks.forget_idempotency_keys", "fulfillment",
              cron="45 3 * * *"),
 ]
 
 TASK_NAMES = frozenset(p.task for p in PERIODIC_TASKS)
+
+# Names Harbor's rows had before: setup_periodic_tasks deletes them.
+RETIRED_NAMES = {"Clean up expired task results": BACKEND_CLEANUP}

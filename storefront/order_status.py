@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from catalog.money import format_money
 from orders.models import FINAL, OrderStatus
+from payments.models import Refund
 
 HEADLINES = {
     OrderStatus.PENDING: "Processing your payment",
@@ -28,6 +29,13 @@ POLL_SECONDS = {OrderStatus.PENDING: 1, OrderStatus.PAID: 1, OrderStatus.REQUIRE
 
 
 @dataclass
+class RefundLine:
+    amount: str
+    state: str  # in the shopper's words: refunded, on its way, or requested
+    when: object
+
+
+@dataclass
 class Step:
     title: str
     state: str  # "done", "current", "failed" or "todo"
@@ -47,6 +55,8 @@ def present(order):
         "final": order.status in FINAL,
         "poll_seconds": POLL_SECONDS.get(order.status),
         "steps": _steps(order, payment, label, receipt),
+        "refunds": _refunds(payment),
+        "refunded": format_money(payment.amount_refunded, payment.currency) if payment and payment.amount_refunded else "",
         "shipment": label,
         "receipt": receipt,
         "client_secret": payment.client_secret if payment and order.status == OrderStatus.REQUIRES_ACTION else "",
@@ -61,7 +71,9 @@ def _steps(order, payment, label, receipt):
     charged = s in (OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.REFUNDED)
     total = format_money(order.total, order.currency)
     if charged:
-        pay = Step("Payment", "done", f"{total} charged")
+        refunded = payment.amount_refunded if payment else 0
+        pay = Step("Payment", "done", f"{total} charged" + (
+            f", {format_money(refunded, payment.currency)} refunded" if refunded else ""))
     elif s == OrderStatus.REQUIRES_ACTION:
         pay = Step("Payment", "current", "Your bank asks you to confirm this payment.")
     elif s == OrderStatus.PAYMENT_FAILED:
@@ -80,3 +92,17 @@ def _steps(order, payment, label, receipt):
         Step("Receipt", "done" if receipt else ("current" if s == OrderStatus.PAID else "todo"),
              f"Sent to {receipt.to}" if receipt else ""),
     ]
+
+
+def _refunds(payment):
+    """The refunds that give money back (or will), oldest first; failed and canceled ones are
+    Harbor's business (the order goes to review), not a line on the shopper's page."""
+    if payment is None:
+        return []
+    return [RefundLine(format_money(r.amount, payment.currency) if r.amount is not None else "The rest",
+                       REFUND_STATES[r.status], r.updated_at)
+            for r in payment.refunds.all() if r.counts]
+
+
+REFUND_STATES = {Refund.Status.SUCCEEDED: "refunded", Refund.Status.PENDING: "refunded, on its way to your card",
+                 Refund.Status.REQUESTED: "refund requested"}

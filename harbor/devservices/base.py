@@ -5,6 +5,10 @@ reaches the shop's processes first; the services are stopped afterwards, in orde
 by whoever started them. Its pid and port are kept in `<dir>/state.json`, so a later
 run adopts a server that is still up (e.g. after the previous run was killed -9)
 instead of starting a second one on the same data.
+
+Its port is chosen once and kept in `<dir>/port`: the next start uses it again, so the URLs
+in `var/devservices.env` (and in any shell that sourced it) stay right across restarts. Only
+if something else has taken that port meanwhile is a new one chosen (and kept).
 """
 
 import json
@@ -24,6 +28,18 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def port_free(port, host="127.0.0.1"):
+    """True if a server could listen on the port now (as servers do, with SO_REUSEADDR: a
+    connection of the previous run still in TIME_WAIT does not make the port taken)."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
 
 
 def port_open(port, host="127.0.0.1"):
@@ -101,11 +117,30 @@ class Service:
         self.pid, self.port = None, previous_port
         return False
 
+    @property
+    def port_file(self):
+        return self.dir / "port"
+
+    def choose_port(self):
+        """The port kept from an earlier start if it is still free, else a new one (kept)."""
+        try:
+            kept = int(self.port_file.read_text())
+        except (OSError, ValueError):
+            kept = None
+        if kept and port_free(kept):
+            return kept
+        port = free_port()
+        if kept:
+            logger.warning("%s: port %s (kept in %s) is taken; using %s from now on", self.name, kept,
+                           self.port_file, port)
+        self.port_file.write_text(f"{port}\n")
+        return port
+
     def start(self):
         if self.pid or self.adopt():
             return self
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.port = self.port or free_port()  # a restart keeps its port
+        self.port = self.port or self.choose_port()
         self.prepare()
         log = open(self.dir / f"{self.name}.log", "ab")
         self.process = subprocess.Popen(

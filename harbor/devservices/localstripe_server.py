@@ -8,6 +8,13 @@ atomically, on a timer and at shutdown (see Persister), not after each write; a 
 that cannot be read is moved aside instead of keeping the server from starting.
 `--no-persist` (throwaway test instances) saves nothing.
 
+Stock localstripe's card element (its fake Stripe.js) takes the number as 16 characters and
+jumps to the expiry after the 16th, so "4242 4242 4242 4242", typed as the checkout page
+shows it, spilled into the expiry fields, and the server took "4242 4242 4242 4" as a card.
+Here the element keeps the digits only (shown in groups of four, as Stripe's own element
+does) and the server refuses a number that is not all digits, as Stripe does
+(CARD_NUMBER_JS, refuse_malformed_card_numbers).
+
 Stock localstripe also lists objects by scanning its whole store, and it lists a charge's
 refunds each time it shows the charge (so each time it shows a PaymentIntent): confirming
 or retrieving a PaymentIntent cost ~5 ms more per 100 orders already in the store (21 ms
@@ -170,6 +177,65 @@ class TypeIndex:
         self.rebuild(resources.store)
 
 
+# Appended to localstripe's fake Stripe.js. Every input of the card element first puts the
+# number field back to its digits (what localstripe's own handler reads, and where it decides
+# to move on to the expiry: after 16 of them), then shows them in groups of four again.
+CARD_NUMBER_JS = """
+// Harbor (harbor/devservices/localstripe_server.py): the card number may be typed with spaces.
+(function () {
+  const mount = Element.prototype.mount;
+  Element.prototype.mount = function (domElement) {
+    mount.call(this, domElement);
+    const inputs = this._inputs;
+    if (!inputs || !inputs.number || inputs.number.dataset.harborDigits) return;
+    const number = inputs.number;
+    number.dataset.harborDigits = "true";
+    number.setAttribute("size", "19");
+    number.setAttribute("inputmode", "numeric");
+    number.setAttribute("autocomplete", "cc-number");
+    Object.values(inputs).forEach((input) => {
+      const changed = input.oninput;
+      input.oninput = (event) => {
+        const digits = number.value.replace(/\\D/g, "").slice(0, 16);
+        number.value = digits;
+        changed(event);
+        number.value = digits.replace(/(\\d{4})(?=\\d)/g, "$1 ");
+      };
+    });
+  };
+})();
+"""
+STRIPE_JS_PATH = "/js.stripe.com/v3/"
+
+
+@web.middleware
+async def card_number_with_spaces(request, handler):
+    response = await handler(request)
+    if request.path == STRIPE_JS_PATH and response.status == 200:
+        response.text = response.text + CARD_NUMBER_JS
+    return response
+
+
+def refuse_malformed_card_numbers():
+    """A card number that is not all digits is refused as Stripe refuses it (402,
+    incorrect_number), instead of being stored with a last4 such as "42 4"."""
+    init = resources.PaymentMethod.__init__
+
+    def checked_init(self, type=None, card=None, **kwargs):
+        if type == "card" and isinstance(card, dict) and isinstance(card.get("number"), str) \
+                and not card["number"].isdigit():
+            raise resources.UserError(402, "Your card number is incorrect.",
+                                      {"code": "incorrect_number"})
+        init(self, type=type, card=card, **kwargs)
+
+    resources.PaymentMethod.__init__ = checked_init
+
+
+def accept_card_numbers_with_spaces():
+    server.app.middlewares.append(card_number_with_spaces)
+    refuse_malformed_card_numbers()
+
+
 def patch_localstripe(persister):
     """Persistence through `persister`, and lists through a TypeIndex."""
     index = TypeIndex()
@@ -196,6 +262,7 @@ def main():
 
     persister = Persister(args.state, args.save_interval)
     patch_localstripe(persister)
+    accept_card_numbers_with_spaces()
     if not args.from_scratch:
         resources.store.try_load_from_disk()
     if not args.no_persist:

@@ -7,8 +7,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from catalog.models import Product
+from orders.models import Order
 from storefront.cart import Cart, CartError, parse_quantity, subtotal
+from storefront.order_status import LABELS
 from storefront.responses import SeeOther, back_to
+from storefront.views.checkout import LAST_ORDER
 
 
 def cart_page(request, errors=None, status=200):
@@ -17,7 +20,14 @@ def cart_page(request, errors=None, status=200):
         "lines": lines, "subtotal": subtotal(lines), "errors": errors or {},
         "currency": next((line.product.currency for line in lines if line.product), "usd"),
         "can_checkout": bool(lines) and not any(line.problem for line in lines),
+        "last_order": None if lines else _last_order(request.session),
     }, status=status)
+
+
+def _last_order(session):
+    """The order this session placed last, with its status in the shopper's words, or None."""
+    order = Order.objects.filter(pk=session[LAST_ORDER]).first() if session.get(LAST_ORDER) else None
+    return {"order": order, "status_label": LABELS[order.status]} if order else None
 
 
 @require_POST

@@ -31,6 +31,7 @@ from storefront.forms import CheckoutForm
 from storefront.responses import SeeOther
 
 logger = logging.getLogger(__name__)
+LAST_ORDER = "last_order"  # session key: the order this session placed last (the empty cart links it)
 
 
 def checkout_page(request):
@@ -41,10 +42,9 @@ def checkout_page(request):
         return SeeOther(reverse("storefront:order", args=[placed.pk]))  # this page placed it already
     cart = Cart(request.session)
     lines = cart.lines()
-    if not lines:
+    if not lines:  # e.g. Back after paying: the cart page says it is empty, and links the last order
         if posted:
             metrics.count("empty_cart")
-        messages.info(request, "Your cart is empty.")
         return SeeOther(reverse("storefront:cart"))
     if any(line.problem for line in lines):
         if posted:
@@ -113,6 +113,7 @@ def _place(request, form, cart, lines):
                              "or cancel one of them (or wait a minute) before placing another.")
         return None, "unpaid_limit"
     cart.clear()
+    request.session[LAST_ORDER] = str(order.pk)  # the empty cart links it (Back after paying)
     return SeeOther(reverse("storefront:order", args=[order.pk])), "placed" if created else "replayed"
 
 

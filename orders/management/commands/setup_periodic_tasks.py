@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
 
-from orders.schedules import PERIODIC_TASKS
+from orders.schedules import PERIODIC_TASKS, RETIRED_NAMES
 
 
 class Command(BaseCommand):
@@ -24,6 +24,9 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, reconcile_interval, **options):
         overrides = {"RECONCILE_INTERVAL": reconcile_interval}
+        for name, task in RETIRED_NAMES.items():
+            if PeriodicTask.objects.filter(name=name, task=task).delete()[0]:
+                self.stdout.write(f"deleted: {name} ({task}), a name no longer used")
         for periodic in PERIODIC_TASKS:
             _, created = PeriodicTask.objects.update_or_create(
                 name=periodic.name,
