@@ -57,6 +57,7 @@ class Redemption(models.Model):
     order_id = models.UUIDField(unique=True)
     email = models.EmailField(help_text="Lowercased: per-e-mail limits count it.")
     amount = models.PositiveIntegerField(default=0, help_text="What it took off the order, minor units.")
+    currency = models.CharField(max_length=3, default="usd")
     created_at = models.DateTimeField(auto_now_add=True)
     returned_at = models.DateTimeField(null=True, blank=True, help_text="The order ended without a charge.")
 

@@ -105,8 +105,9 @@ def redeem(code, *, lines, email, currency):
     return voucher
 
 
-def record(voucher, *, order_id, email, amount):
-    Redemption.objects.create(voucher=voucher, order_id=order_id, email=email.strip().lower(), amount=amount)
+def record(voucher, *, order_id, email, amount, currency):
+    Redemption.objects.create(voucher=voucher, order_id=order_id, email=email.strip().lower(), amount=amount,
+                              currency=currency)
 
 
 def give_back(order_id):

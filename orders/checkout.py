@@ -141,7 +141,7 @@ def place_order(*, email, lines, payment_method, shipping_address, idempotency_k
         except rates.MethodUnavailable as exc:
             raise InvalidShipping(str(exc)) from None
         if voucher is not None:
-            vouchers.record(voucher, order_id=order_id, email=email, amount=figures.discount)
+            vouchers.record(voucher, order_id=order_id, email=email, amount=figures.discount, currency=currency)
         order, order_lines = _write(order_id, email, shipping_address, payment_method, client, figures)
         # After commit, so the worker never sees an order that might still roll back.
         # robust=True: a broker outage is logged, not turned into a 500 for an order
