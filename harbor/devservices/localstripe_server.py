@@ -217,8 +217,9 @@ STRIPE_JS_PATH = "/js.stripe.com/v3/"
 async def card_number_with_spaces(request, handler):
     response = await handler(request)
     if request.path == STRIPE_JS_PATH and response.status == 200:
-        script = response.text.replace("class Element {", "class LocalstripeElement {").replace(
-            "new Element(this)", "new LocalstripeElement(this)")
+        script = (response.text.replace("class Element {", "class LocalstripeElement {")
+                  .replace("new Element(this)", "new LocalstripeElement(this)")
+                  .replace("instanceof Element)", "instanceof LocalstripeElement)"))
         response.text = script + CARD_NUMBER_JS
     return response
 
