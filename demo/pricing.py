@@ -11,7 +11,7 @@ METHODS = {
     "UK": [("uk-standard", "Standard (Royal Mail Tracked 48)", 600, None, 2, 3, []),
            ("uk-express", "Express (next working day)", 1200, None, 1, 1, [])],
     "EU": [("eu-standard", "Standard (EU)", 900, None, 3, 6, [(2000, 900), (5000, 1400), (20000, 2500)]),
-           ("eu-express", "Express (EU)", 1900, None, 1, 3, [(5000, 1900), (20000, 3200)])],
+           ("eu-express", "Express (EU)", 1900, None, 1, 3, [])],  # flat: it takes any parcel
     "US": [("us-standard", "Flat rate (free over $75)", 700, 7500, 3, 5, []),
            ("us-priority", "Priority", 1500, None, 1, 2, [])],
     "Rest of world": [("standard", "International standard", 1900, None, 7, 14, [])],

@@ -41,11 +41,13 @@ def test_the_methods_serving_a_country_cheapest_first_with_their_estimates(api, 
 def test_a_cart_is_priced_by_weight_bracket_and_free_over_amount(api, demo):
     light = api.get("/api/shipping-methods/", {"country": "DE", "sku": "MUG-001", "quantity": 1}).json()
     heavy = api.get("/api/shipping-methods/", {"country": "DE", "sku": "BLK-FLC", "quantity": 4}).json()  # 5.6 kg
+    too_heavy = api.get("/api/shipping-methods/", {"country": "DE", "sku": "BLK-FLC", "quantity": 15}).json()  # 21 kg
     us_small = api.get("/api/shipping-methods/", {"country": "US", "sku": "MUG-001", "quantity": 1}).json()
     us_big = api.get("/api/shipping-methods/", {"country": "US", "sku": "BLK-FLC", "quantity": 2}).json()  # $118
 
     assert {m["id"]: m["price"] for m in light} == {"eu-standard": 900, "eu-express": 1900}
-    assert {m["id"]: m["price"] for m in heavy} == {"eu-standard": 2500, "eu-express": 3200}
+    assert {m["id"]: m["price"] for m in heavy} == {"eu-standard": 2500, "eu-express": 1900}
+    assert [m["id"] for m in too_heavy] == ["eu-express"]  # over Standard's heaviest bracket: not offered
     assert {m["id"]: m["price"] for m in us_small} == {"us-standard": 700, "us-priority": 1500}
     assert us_big[0] == {**us_big[0], "id": "us-standard", "price": 0}  # free over $75, so cheapest
 
