@@ -48,8 +48,8 @@ class StockInline(admin.StackedInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["sku", "name", "unit_price", "currency", "active", "available"]
-    list_filter = ["active", "currency"]
+    list_display = ["sku", "name", "unit_price", "currency", "weight_grams", "tax_class", "active", "available"]
+    list_filter = ["active", "currency", "tax_class"]
     search_fields = ["sku", "name"]
     inlines = [StockInline]
 

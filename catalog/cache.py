@@ -18,29 +18,40 @@ logger = logging.getLogger(__name__)
 VERSION_KEY = "catalog:version"
 TTL = 300
 
+# Each scope has a version of its own: the catalog's moves with every sale (stock), the
+# pricing configuration's (shipping methods, tax rates) only when ops edit it, so a checkout
+# does not throw away the pricing it will need next.
+CATALOG = "catalog"
+PRICING = "pricing"  # shipping zones, methods and brackets, tax rates (shipping.rates, tax.calculation)
 
-def changed():
-    """The catalog changed (in the current transaction, if any): readers rebuild after commit."""
-    transaction.on_commit(_bump, robust=True)
+
+def _version_key(scope):
+    return f"{scope}:version"
 
 
-def _bump():
+def changed(scope=CATALOG):
+    """`scope` changed (in the current transaction, if any): readers rebuild after commit."""
+    transaction.on_commit(lambda: _bump(scope), robust=True)
+
+
+def _bump(scope=CATALOG):
     # One INCR (Django's cache.incr checks the key first: two round trips). A missing version
     # starts again at 1, which differs from what any stored value carries (see cached()).
-    cache._cache.get_client(write=True).incr(cache.make_key(VERSION_KEY))
+    cache._cache.get_client(write=True).incr(cache.make_key(_version_key(scope)))
 
 
-def cached(name, build):
-    """build() once per catalog version, shared by every web process: one MGET of the
-    version and the stored (version, value) pair when it is fresh."""
+def cached(name, build, scope=CATALOG):
+    """build() once per version of `scope`, shared by every web process: one MGET of the
+    version and the stored (version, value) pair when it is fresh. Values are JSON."""
+    version_key = _version_key(scope)
     try:
-        found = cache.get_many([VERSION_KEY, name])
-        version, stored = found.get(VERSION_KEY), found.get(name)
+        found = cache.get_many([version_key, name])
+        version, stored = found.get(version_key), found.get(name)
         if version is not None and stored is not None and stored[0] == int(version):
             return stored[1]
         if version is None:
-            cache.add(VERSION_KEY, 0, timeout=None)
-            version = cache.get(VERSION_KEY, 0)
+            cache.add(version_key, 0, timeout=None)
+            version = cache.get(version_key, 0)
         value = build()
         cache.set(name, (int(version), value), TTL)
         return value

@@ -56,7 +56,8 @@ def reserve(quantities):
 TAKE = """
 WITH wanted (sku, qty) AS (VALUES {values}),
 products AS (
-    SELECT p.id, p.sku, p.unit_price, p.currency, w.qty FROM catalog_product p JOIN wanted w ON w.sku = p.sku
+    SELECT p.id, p.sku, p.unit_price, p.currency, p.weight_grams, p.tax_class, w.qty
+    FROM catalog_product p JOIN wanted w ON w.sku = p.sku
     WHERE p.active
 ),
 locked AS (
@@ -69,7 +70,8 @@ taken AS (
     WHERE s.product_id = p.id AND s.product_id IN (SELECT product_id FROM locked) AND s.available >= p.qty
     RETURNING s.product_id
 )
-SELECT p.id, p.sku, p.unit_price, p.currency, p.id IN (SELECT product_id FROM taken) FROM products p
+SELECT p.id, p.sku, p.unit_price, p.currency, p.weight_grams, p.tax_class, p.id IN (SELECT product_id FROM taken)
+FROM products p
 """
 
 
@@ -84,9 +86,10 @@ def take(wanted):
     with connection.cursor() as cursor:
         cursor.execute(TAKE.format(values=values), [*params, timezone.now()])
         rows = cursor.fetchall()
-    products = {sku: Product(id=pk, sku=sku, unit_price=price, currency=currency, active=True)
-                for pk, sku, price, currency, _ in rows}
-    short = sorted(sku for _, sku, _, _, reserved in rows if not reserved)
+    products = {sku: Product(id=pk, sku=sku, unit_price=price, currency=currency, weight_grams=weight,
+                             tax_class=tax_class, active=True)
+                for pk, sku, price, currency, weight, tax_class, _ in rows}
+    short = sorted(row[1] for row in rows if not row[-1])
     if rows and not short:
         cache.changed()
     return products, short

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
     "django_celery_beat",
@@ -50,10 +51,14 @@ INSTALLED_APPS = [
     "axes",  # the admin login's lock-out after failed attempts
     "harbor",  # the platform's own commands (setup_rabbitmq)
     "catalog",
+    "shipping",  # pricing: shipping zones and methods, tax rates, discount codes
+    "tax",
+    "discounts",
     "orders",
     "payments",
     "notifications",
     "storefront",
+    "demo",  # the demo shop's data: manage.py seed_catalog
     "loadtest",  # load tools: manage.py soak, the benchmark's no-op task (never used by the shop itself)
 ]
 
@@ -202,6 +207,13 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/",
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "orders.schema.add_order_links"],
 }
+
+# --- Totals -------------------------------------------------------------------------------
+# Do catalog prices include tax (VAT style: the UK, the EU) or is tax added at checkout (US
+# sales-tax style)? orders/totals.py; the storefront shows "incl. VAT £3.00" or "Tax $4.13".
+PRICES_INCLUDE_TAX = env.bool("PRICES_INCLUDE_TAX", default=True)
+# What computes tax (tax/calculation.py): the admin's rate table, or another provider's class.
+TAX_CALCULATOR = env.str("TAX_CALCULATOR", default="tax.calculation.RateTable")
 
 # --- Stripe ------------------------------------------------------------------------------
 

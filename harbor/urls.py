@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/", include("catalog.urls")),
+    path("api/", include("shipping.urls")),
     path("api/", include("orders.urls")),
     path("payments/", include("orders.webhook_urls")),  # Stripe webhooks, applied by orders/
     path("", include("storefront.urls")),  # the shop's pages, last: its paths are the short ones

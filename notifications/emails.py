@@ -24,6 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from notifications.models import Notification
+from orders import totals
 from orders.addresses import address_lines
 from orders.models import Order, OrderEvent
 
@@ -84,12 +85,13 @@ def _text(answer):
 
 def _message(order, kind):
     shipment = getattr(order, "shipment", None)
-    context = {"order": order, "lines": list(order.lines.all()),
+    context = {"order": order, "lines": list(order.lines.all()), "rows": totals.breakdown(order),
+               "shipping_estimate": totals.shipping_estimate(order),
                "address_lines": address_lines(order.shipping_address),
                "tracking_number": shipment.tracking_number if shipment else None,
                "payment_error": order.payment.last_error if hasattr(order, "payment") else "",
                "cancel_reason": order.events.filter(to_status="canceled").values_list("message", flat=True).last()}
-    subject = SUBJECTS[kind].format(short=str(order.id)[:8])
+    subject = SUBJECTS[kind].format(short=order.reference)
     message = EmailMultiAlternatives(
         subject=subject,
         body=render_to_string(f"notifications/{kind}.txt", context),

@@ -5,18 +5,7 @@ An address is the checkout's dict: name, line1, line2 (optional), city, region (
 state, province or county), postal_code, country (ISO 3166-1 alpha-2).
 """
 
-SHIPPING_COUNTRIES = [
-    ("AU", "Australia"), ("AT", "Austria"), ("BE", "Belgium"), ("BR", "Brazil"), ("CA", "Canada"),
-    ("CL", "Chile"), ("CZ", "Czechia"), ("DK", "Denmark"), ("EE", "Estonia"), ("FI", "Finland"),
-    ("FR", "France"), ("DE", "Germany"), ("GR", "Greece"), ("HK", "Hong Kong"), ("HU", "Hungary"),
-    ("IS", "Iceland"), ("IN", "India"), ("IE", "Ireland"), ("IL", "Israel"), ("IT", "Italy"),
-    ("JP", "Japan"), ("LV", "Latvia"), ("LT", "Lithuania"), ("LU", "Luxembourg"), ("MX", "Mexico"),
-    ("NL", "Netherlands"), ("NZ", "New Zealand"), ("NO", "Norway"), ("PL", "Poland"), ("PT", "Portugal"),
-    ("RO", "Romania"), ("SG", "Singapore"), ("SK", "Slovakia"), ("SI", "Slovenia"), ("ZA", "South Africa"),
-    ("KR", "South Korea"), ("ES", "Spain"), ("SE", "Sweden"), ("CH", "Switzerland"), ("TW", "Taiwan"),
-    ("AE", "United Arab Emirates"), ("GB", "United Kingdom"), ("US", "United States"),
-]
-COUNTRY_NAMES = dict(SHIPPING_COUNTRIES)
+from harbor.countries import COUNTRY_NAMES, SHIPPING_COUNTRIES  # noqa: F401 (the one list)
 
 # The line with the town, by country (city, region, postal code; region may be blank).
 TOWN_LINE = {

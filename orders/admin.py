@@ -20,7 +20,7 @@ from django_celery_results.models import TaskResult
 from harbor.admin_mixins import ReadOnlyAdminMixin
 from orders.ops import format_age
 from catalog.money import format_money as money
-from orders import operations
+from orders import operations, totals
 from orders.addresses import address_lines
 from orders.admin_inlines import (NotificationInline, OrderEventInline, OrderLineInline, PaymentInline,
                                   ShipmentInline)
@@ -58,19 +58,20 @@ def _order_action(operation, permission, description, done):
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     # Orders come from checkout only, are never deleted, and change only through the actions.
-    list_display = ["id", "email", "status", "total_display", "created_at", "age"]
+    list_display = ["reference", "email", "status", "total_display", "created_at", "age"]
     list_filter = ["status", "created_at"]
     date_hierarchy = "created_at"
     # Order id (or a part of it), e-mail, Stripe PaymentIntent id, tracking number.
-    search_fields = ["id", "email", "payment__payment_intent_id", "shipment__tracking_number"]
-    search_help_text = "Order id, e-mail, PaymentIntent id (pi_…) or tracking number."
+    search_fields = ["id", "email", "payment__payment_intent_id", "shipment__tracking_number", "discount_code"]
+    search_help_text = "Reference (HB-10427), order id, e-mail, PaymentIntent id (pi_…), tracking number or discount code."
     fieldsets = [
-        (None, {"fields": ["id", "status", "email", "total_display", "refunds_display", "attempts", "created_at",
-                           "updated_at", "age", "task_results"]}),
-        ("Checkout details", {"fields": ["payment_method", "shipping_address_lines"]}),
+        (None, {"fields": ["reference", "id", "status", "email", "total_display", "breakdown_display",
+                           "refunds_display", "attempts", "created_at", "updated_at", "age", "task_results"]}),
+        ("Checkout details", {"fields": ["payment_method", "shipping_method_display", "shipping_address_lines"]}),
     ]
-    readonly_fields = ["id", "status", "email", "total_display", "refunds_display", "attempts", "created_at",
-                       "updated_at", "age", "task_results", "payment_method", "shipping_address_lines"]
+    readonly_fields = ["reference", "id", "status", "email", "total_display", "breakdown_display", "refunds_display",
+                       "attempts", "created_at", "updated_at", "age", "task_results", "payment_method",
+                       "shipping_method_display", "shipping_address_lines"]
     inlines = [OrderLineInline, OrderEventInline, PaymentInline, ShipmentInline, NotificationInline]
     actions = [
         _order_action(operations.retry_fulfillment, "retry_fulfillment",
@@ -87,6 +88,32 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="total", ordering="total")
     def total_display(self, order):
         return money(order.total, order.currency)
+
+    @admin.display(description="reference", ordering="number")
+    def reference(self, order):
+        return order.reference
+
+    @admin.display(description="totals")
+    def breakdown_display(self, order):
+        """Subtotal, discount, shipping, tax and total, as the shopper's receipt shows them."""
+        return format_html('<table class="harbor-totals">{}</table>', format_html_join(
+            "", '<tr class="{}"><th scope="row">{}</th><td>{}</td></tr>',
+            ((row.kind, row.label, row.amount) for row in totals.breakdown(order))))
+
+    @admin.display(description="shipping method")
+    def shipping_method_display(self, order):
+        if not order.shipping_method:
+            return "—"
+        estimate = totals.shipping_estimate(order)
+        return f"{order.shipping_method_name} ({order.shipping_method}){', ' + estimate if estimate else ''}"
+
+    def get_search_results(self, request, queryset, search_term):
+        """"HB-10427" (or "10427") finds that order, besides the usual fields."""
+        results, distinct = super().get_search_results(request, queryset, search_term)
+        number = search_term.strip().upper().removeprefix("HB-")
+        if number.isascii() and number.isdigit():
+            results |= queryset.filter(number=int(number))
+        return results, distinct
 
     @admin.display(description="refunds")
     def refunds_display(self, order):

@@ -14,7 +14,10 @@ One transaction, as few round trips as the guarantees allow:
    concurrent checkouts of one client count one after the other (other clients never wait);
 3. look the SKUs up (prices always from the database) and reserve every line's stock — one
    statement (catalog.stock.take);
-4. write the order, its lines, its first event — three INSERTs in one round trip.
+4. redeem the discount code, if any (discounts.vouchers: its row locked after the stock rows,
+   its use counted with a conditional UPDATE), and compute the totals (orders/totals.py:
+   discount, shipping for the chosen or the cheapest method, tax);
+5. write the order, its lines, its first event — three INSERTs in one round trip.
 
 The fulfillment task is enqueued only after commit. The order comes back with its lines and
 empty relations already in place, so the answer needs no read of what was just written.
@@ -31,7 +34,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog import stock
+from discounts import vouchers
 from harbor import enqueue, failpoints
+from orders import totals
+from shipping import rates
 from harbor.logconfig import bind_order
 from orders.models import UNPAID, IdempotencyKey, Order, OrderLine, OrderStatus
 
@@ -44,6 +50,14 @@ class IdempotencyKeyReused(Exception):
 
 class UnknownProducts(Exception):
     """A line names no active product, or the lines mix currencies (the message says which)."""
+
+
+class InvalidShipping(Exception):
+    """The shipping method does not deliver this cart to the address (the message says why)."""
+
+
+class InvalidDiscount(Exception):
+    """The discount code is unknown, expired, used up or does not apply (the message says why)."""
 
 
 class TooManyUnpaid(Exception):
@@ -79,14 +93,16 @@ def enqueue_fulfillment(order_id):
 
 
 def place_order(*, email, lines, payment_method, shipping_address, idempotency_key=None, request_hash="",
-                client=""):
+                client="", shipping_method=None, discount_code=None):
     """Create a pending order. Returns (order, created).
 
     `lines` is a list of {"sku": str, "quantity": int} (or {"product": Product, ...}) with
     distinct SKUs. `client` is harbor.clientip.client_id() of the request ("" when unknown:
-    not limited). With an idempotency key already used for the same request, returns that
-    order and created=False; for another request, raises IdempotencyKeyReused. Raises
-    TooManyUnpaid, UnknownProducts, or catalog.stock.InsufficientStock, with nothing written.
+    not limited). `shipping_method` is a method's code (None: the cheapest that serves the
+    address), `discount_code` a voucher's code (None or "": none). With an idempotency key
+    already used for the same request, returns that order and created=False; for another
+    request, raises IdempotencyKeyReused. Raises TooManyUnpaid, UnknownProducts,
+    InvalidShipping, InvalidDiscount or catalog.stock.InsufficientStock, with nothing written.
     """
     order_id = uuid.uuid4()
     bind_order(order_id)  # this request's log lines, and the tasks it sends, name the order
@@ -107,8 +123,26 @@ def place_order(*, email, lines, payment_method, shipping_address, idempotency_k
             raise UnknownProducts("All lines of one order must be in the same currency.")
         if short:
             raise stock.InsufficientStock(short)
-        order, order_lines = _write(order_id, email, shipping_address, payment_method, client,
-                                    [(products[sku], quantity) for sku, quantity in quantities.items()])
+        wanted = [totals.LineTotal(sku, products[sku].pk, quantity, products[sku].unit_price,
+                                   products[sku].weight_grams, products[sku].tax_class)
+                  for sku, quantity in quantities.items()]
+        currency = products[wanted[0].sku].currency
+        voucher = None
+        if discount_code:
+            try:
+                voucher = vouchers.redeem(discount_code, email=email, currency=currency, lines=[
+                    {"sku": line.sku, "product_id": line.product_id, "amount": line.amount} for line in wanted])
+            except vouchers.VoucherRefused as exc:
+                raise InvalidDiscount(str(exc)) from None
+        try:
+            figures = totals.compute(wanted, country=shipping_address["country"],
+                                     region=shipping_address.get("region", ""), currency=currency,
+                                     method_code=shipping_method, voucher=voucher)
+        except rates.MethodUnavailable as exc:
+            raise InvalidShipping(str(exc)) from None
+        if voucher is not None:
+            vouchers.record(voucher, order_id=order_id, email=email, amount=figures.discount, currency=currency)
+        order, order_lines = _write(order_id, email, shipping_address, payment_method, client, figures)
         # After commit, so the worker never sees an order that might still roll back.
         # robust=True: a broker outage is logged, not turned into a 500 for an order
         # that is already safely stored (reconciliation picks it up later).
@@ -160,35 +194,45 @@ def _claim(key, request_hash, order_id):
     return claim.order
 
 
-WRITE = """
-INSERT INTO orders_order (id, status, email, shipping_address, payment_method, total, currency, attempts,
-                          stock_released, client, created_at, updated_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, 0, false, %s, %s, %s) RETURNING number;
-INSERT INTO orders_orderline (order_id, product_id, sku, quantity, unit_price) VALUES {lines};
+ORDER_COLUMNS = ("id", "status", "email", "shipping_address", "payment_method", "subtotal", "discount", "shipping",
+                 "tax", "total", "currency", "prices_include_tax", "tax_label", "shipping_method",
+                 "shipping_method_name", "shipping_min_days", "shipping_max_days", "discount_code", "attempts",
+                 "stock_released", "client", "created_at", "updated_at")
+LINE_COLUMNS = ("order_id", "product_id", "sku", "quantity", "unit_price", "discount", "tax", "tax_rate")
+WRITE = f"""
+INSERT INTO orders_order ({", ".join(ORDER_COLUMNS)}) VALUES ({", ".join(["%s"] * len(ORDER_COLUMNS))})
+RETURNING number;
+INSERT INTO orders_orderline ({", ".join(LINE_COLUMNS)}) VALUES {{lines}};
 INSERT INTO orders_orderevent (order_id, from_status, to_status, message, actor, created_at)
 VALUES (%s, '', %s, 'Order placed.', 'checkout', %s);
 """
 
 
-def _write(order_id, email, shipping_address, payment_method, client, wanted):
+def _write(order_id, email, shipping_address, payment_method, client, figures):
     """The order, its lines and its first event: three INSERTs sent as one (psycopg's client-
     side cursor takes several statements at once), one round trip instead of three. Returns
     the Order (with the number the database gave it) and its OrderLines as the rows now hold them."""
     now = timezone.now()
-    # Prices come from the database, never from the client.
+    method = figures.method
+    # Prices come from the database, never from the client; the totals from orders/totals.py.
     order = Order(id=order_id, status=OrderStatus.PENDING, email=email, shipping_address=shipping_address,
-                  payment_method=payment_method, total=sum(p.unit_price * q for p, q in wanted),
-                  currency=wanted[0][0].currency, attempts=0, stock_released=False, client=client,
-                  created_at=now, updated_at=now)
+                  payment_method=payment_method, subtotal=figures.subtotal, discount=figures.discount,
+                  shipping=figures.shipping, tax=figures.tax, total=figures.total, currency=figures.currency,
+                  prices_include_tax=figures.prices_include_tax, tax_label=figures.tax_label,
+                  shipping_method=method.code, shipping_method_name=method.name, shipping_min_days=method.min_days,
+                  shipping_max_days=method.max_days, discount_code=figures.voucher.code if figures.voucher else "",
+                  attempts=0, stock_released=False, client=client, created_at=now, updated_at=now)
     order._state.adding = False
-    order_lines = [OrderLine(order=order, product_id=p.pk, sku=p.sku, quantity=q, unit_price=p.unit_price)
-                   for p, q in wanted]
-    params = [order.id, order.status, order.email, json.dumps(shipping_address), order.payment_method, order.total,
-              order.currency, client, now, now]
+    order_lines = [OrderLine(order=order, product_id=line.product_id, sku=line.sku, quantity=line.quantity,
+                             unit_price=line.unit_price, discount=line.discount, tax=line.tax, tax_rate=line.tax_rate)
+                   for line in figures.lines]
+    params = [getattr(order, column) if column != "shipping_address" else json.dumps(shipping_address)
+              for column in ORDER_COLUMNS]
     for line in order_lines:
-        params += [order.id, line.product_id, line.sku, line.quantity, line.unit_price]
+        params += [order.id if column == "order_id" else getattr(line, column) for column in LINE_COLUMNS]
     params += [order.id, order.status, now]
     with connection.cursor() as cursor:
-        cursor.execute(WRITE.format(lines=", ".join(["(%s, %s, %s, %s, %s)"] * len(order_lines))), params)
+        cursor.execute(WRITE.format(lines=", ".join(["(" + ", ".join(["%s"] * len(LINE_COLUMNS)) + ")"]
+                                                    * len(order_lines))), params)
         order.number = cursor.fetchone()[0]  # the first statement's result: the sequence's number
     return order, order_lines

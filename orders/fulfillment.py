@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from discounts import vouchers
 from harbor import enqueue
 from orders.models import UNFINISHED, Order, OrderStatus
 from orders.shipping import ensure_shipment
@@ -110,6 +111,7 @@ def apply_payment(order, result, actor=ACTOR):
         with transaction.atomic():
             if _advance(order, OrderStatus.PAYMENT_FAILED, result.message, actor):
                 release_stock(order)
+                vouchers.give_back(order.id)  # its discount code's use counts no more
                 enqueue.after_commit("notifications.tasks.send_payment_failed", order.id)
                 voiding.void_later(order.id)  # a failure Stripe reported by webhook: its intent is still open
                 if result.declined:

@@ -49,8 +49,22 @@ class Order(models.Model):
     email = models.EmailField()
     shipping_address = models.JSONField()
     payment_method = models.CharField(max_length=255)
-    total = models.PositiveIntegerField(help_text="Minor units (cents).")
+    # The totals (orders/totals.py), minor units: total = subtotal − discount + shipping, plus tax
+    # when prices exclude it. `total` is what Stripe charges.
+    subtotal = models.PositiveIntegerField(default=0, db_default=0, help_text="Minor units: the lines.")
+    discount = models.PositiveIntegerField(default=0, db_default=0)
+    shipping = models.PositiveIntegerField(default=0, db_default=0)
+    tax = models.PositiveIntegerField(default=0, db_default=0, help_text="Included in the prices, or added.")
+    total = models.PositiveIntegerField(help_text="Minor units (cents): what is charged.")
     currency = models.CharField(max_length=3)
+    prices_include_tax = models.BooleanField(default=True, db_default=True)
+    tax_label = models.CharField(max_length=40, blank=True, default="", db_default="", help_text='"VAT", "Sales tax"')
+    # The shipping method as chosen (its name and estimate as they were then).
+    shipping_method = models.CharField(max_length=64, blank=True, default="", db_default="")
+    shipping_method_name = models.CharField(max_length=100, blank=True, default="", db_default="")
+    shipping_min_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    shipping_max_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    discount_code = models.CharField(max_length=64, blank=True, default="", db_default="")
     # fulfill_order runs that died, timed out or failed unexpectedly; at settings.FULFILL_MAX_ATTEMPTS
     # the order goes to review. run_started_at marks a run in progress (orders.fulfillment.begin_run).
     attempts = models.PositiveIntegerField(default=0)
@@ -99,6 +113,9 @@ class OrderLine(models.Model):
     sku = models.CharField(max_length=64)
     quantity = models.PositiveIntegerField()
     unit_price = models.PositiveIntegerField(help_text="Price per unit at purchase, minor units.")
+    discount = models.PositiveIntegerField(default=0, db_default=0, help_text="This line's share of the discount.")
+    tax = models.PositiveIntegerField(default=0, db_default=0, help_text="Tax on the line after its discount.")
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=0, db_default=0, help_text="Percent.")
 
     class Meta:
         ordering = ["id"]

@@ -8,6 +8,7 @@ import logging
 
 from django.db import transaction
 
+from discounts import vouchers
 from harbor import enqueue
 from orders import refunds, voiding
 from orders.cancellation import CANCELABLE
@@ -57,6 +58,7 @@ def cancel(order, actor, reason="Canceled by staff."):
     if payment is None or not payment.payment_intent_id or payment.status == Payment.Status.FAILED:
         transition(locked.id, locked.status, OrderStatus.CANCELED, message=reason, actor=actor)
         release_stock(locked)
+        vouchers.give_back(locked.id)  # its discount code's use counts no more
         enqueue.after_commit("notifications.tasks.send_canceled", locked.id)
         voiding.void_later(locked.id)  # a failed payment's intent, if Stripe has not canceled it yet
         return "canceled, stock released"

@@ -69,6 +69,14 @@ class CheckoutSerializer(serializers.Serializer):
         pattern=SchemaPattern(r"^pm_[A-Za-z0-9_]+\Z", "Enter a Stripe PaymentMethod id (pm_...)."),
     )
     shipping_address = AddressSerializer()
+    shipping_method = Text(
+        max_length=64, required=False, help_text="A shipping method's id serving the address (GET "
+        "/api/shipping-methods/?country=XX). Omitted: the cheapest one for the address.",
+        pattern=SchemaPattern(r"^[-a-zA-Z0-9_]+\Z", "Enter a shipping method's id (letters, digits, - and _)."))
+    discount_code = Text(
+        max_length=64, required=False, allow_blank=True, pattern=SchemaPattern(
+            r"^[A-Za-z0-9][A-Za-z0-9_-]*\Z", "Enter a discount code (letters, digits, - and _)."),
+        help_text="A discount code, in any case (e.g. WELCOME10). Empty or omitted: none.")
 
     def validate_lines(self, lines):
         """Repeated SKUs are rejected, not merged: one line per SKU, with its total quantity."""
@@ -101,16 +109,36 @@ class ShipmentSummarySerializer(serializers.Serializer):
     label_url = serializers.URLField()
 
 
+class ShippingMethodSummarySerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = serializers.CharField()
+
+
 class OrderSerializer(serializers.ModelSerializer):
     lines = OrderLineSerializer(many=True, read_only=True)
     payment = serializers.SerializerMethodField()
     shipment = serializers.SerializerMethodField()
     receipt_sent_at = serializers.SerializerMethodField()
+    shipping_method = serializers.SerializerMethodField()
+    reference = serializers.CharField(read_only=True, help_text="The short reference shoppers and ops read, HB-10427.")
 
     class Meta:
         model = Order
-        fields = ["id", "status", "email", "lines", "total", "currency", "payment", "shipment",
+        fields = ["id", "reference", "status", "email", "lines", "subtotal", "discount", "shipping", "tax", "total",
+                  "currency", "prices_include_tax", "discount_code", "shipping_method", "payment", "shipment",
                   "receipt_sent_at", "created_at", "updated_at"]
+        extra_kwargs = {
+            "subtotal": {"help_text": "The lines at their prices, minor units."},
+            "discount": {"help_text": "What the discount code took off, minor units."},
+            "shipping": {"help_text": "The shipping method's price for this order, minor units."},
+            "tax": {"help_text": "Tax: included in the prices when prices_include_tax, else added. "
+                                 "total = subtotal - discount + shipping (+ tax when prices exclude it)."},
+            "total": {"help_text": "What is charged, minor units."},
+        }
+
+    @extend_schema_field(ShippingMethodSummarySerializer(allow_null=True))
+    def get_shipping_method(self, order):
+        return shipping_method_data(order)
 
     @extend_schema_field(PaymentSummarySerializer(allow_null=True))
     def get_payment(self, order):
@@ -144,10 +172,17 @@ def placed_order_data(order):
     than the rest of the answer. tests/test_checkout.py holds the two to the same output."""
     when = serializers.DateTimeField()
     return {
-        "id": str(order.id), "status": order.status, "email": order.email,
+        "id": str(order.id), "reference": order.reference, "status": order.status, "email": order.email,
         "lines": [{"sku": line.sku, "quantity": line.quantity, "unit_price": line.unit_price}
                   for line in order.lines.all()],
-        "total": order.total, "currency": order.currency, "payment": None, "shipment": None,
+        "subtotal": order.subtotal, "discount": order.discount, "shipping": order.shipping, "tax": order.tax,
+        "total": order.total, "currency": order.currency, "prices_include_tax": order.prices_include_tax,
+        "discount_code": order.discount_code, "shipping_method": shipping_method_data(order),
+        "payment": None, "shipment": None,
         "receipt_sent_at": None, "created_at": when.to_representation(order.created_at),
         "updated_at": when.to_representation(order.updated_at),
     }
+
+
+def shipping_method_data(order):
+    return {"id": order.shipping_method, "name": order.shipping_method_name} if order.shipping_method else None

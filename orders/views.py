@@ -83,7 +83,9 @@ class OrderCreate(APIView):
         description=(
             "The body's shape, lengths, patterns and bounds are all in its schema. What the schema cannot "
             "say is checked too (400 naming the field): every SKU must be an active product of the catalog "
-            "(`GET /api/products/`), one line per SKU, all lines in one currency. Stock short: 409. "
+            "(`GET /api/products/`), one line per SKU, all lines in one currency; `shipping_method` must "
+            "serve the address (`GET /api/shipping-methods/`); `discount_code` must be a code that is "
+            "active, within its dates, not used up, and applies to the cart. Stock short: 409. "
             "String fields are stored without leading and trailing spaces."
         ),
     )
@@ -98,6 +100,10 @@ class OrderCreate(APIView):
             )
         except checkout.UnknownProducts as exc:
             raise exceptions.ValidationError({"lines": [str(exc)]})
+        except checkout.InvalidShipping as exc:
+            raise exceptions.ValidationError({"shipping_method": [str(exc)]})
+        except checkout.InvalidDiscount as exc:
+            raise exceptions.ValidationError({"discount_code": [str(exc)]})
         except InsufficientStock as exc:
             raise Conflict({"code": "insufficient_stock", "detail": str(exc), "skus": exc.skus})
         except checkout.IdempotencyKeyReused:

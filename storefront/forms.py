@@ -23,6 +23,12 @@ class CheckoutForm(forms.Form):
                                   widget=forms.TextInput(attrs={"autocomplete": "postal-code"}))
     country = forms.ChoiceField(label="Country", choices=[("", "Choose a country"), *SHIPPING_COUNTRIES],
                                 widget=forms.Select(attrs={"autocomplete": "country"}))
+    # The shipping method (radio buttons the page fills for the country: storefront/views/
+    # checkout.py pricing) and an optional discount code; the checkout service checks both.
+    shipping_method = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    discount_code = forms.CharField(label="Discount code", required=False, max_length=64,
+                                    widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters",
+                                                                  "spellcheck": "false"}))
     # Filled by the page's script: the PaymentMethod Stripe.js made from the card, and the
     # token minted when this page was rendered (the order's idempotency key).
     payment_method = forms.CharField(widget=forms.HiddenInput, required=False, max_length=255)
@@ -45,9 +51,14 @@ class CheckoutForm(forms.Form):
     def body(self, cart_lines):
         """The checkout request, in the API's shape, for orders.serializers.CheckoutSerializer."""
         data = self.cleaned_data
-        return {
+        body = {
             "email": data["email"],
             "lines": [{"sku": line.sku, "quantity": line.quantity} for line in cart_lines],
             "payment_method": data["payment_method"],
             "shipping_address": {field: data[field] for field in self.ADDRESS_FIELDS},
         }
+        if data.get("shipping_method"):
+            body["shipping_method"] = data["shipping_method"]
+        if data.get("discount_code", "").strip():
+            body["discount_code"] = data["discount_code"].strip()
+        return body

@@ -4,6 +4,7 @@ shopper can do next. Read-only: it only presents what the pipeline recorded."""
 from dataclasses import dataclass
 
 from catalog.money import format_money
+from orders import totals
 from orders.models import FINAL, OrderStatus
 from payments.models import Refund
 
@@ -49,6 +50,8 @@ def present(order):
     receipt = next((n for n in order.notifications.all() if n.kind == "receipt" and n.sent_at), None)
     return {
         "order": order,
+        "rows": totals.breakdown(order),
+        "shipping_estimate": totals.shipping_estimate(order),
         "status": order.status,
         "headline": HEADLINES[order.status],
         "status_label": LABELS[order.status],

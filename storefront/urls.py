@@ -13,6 +13,7 @@ urlpatterns = [
     path("cart/remove/", cart.cart_remove, name="cart-remove"),
     path("checkout/", checkout.checkout_page, name="checkout"),
     path("checkout/payment/", checkout.payment_setup, name="payment-setup"),
+    path("checkout/pricing/", checkout.checkout_pricing, name="checkout-pricing"),
     path("orders/<uuid:order_id>/", order.order_page, name="order"),
     path("orders/<uuid:order_id>/live/", order.order_live, name="order-live"),
     path("orders/<uuid:order_id>/authenticate/", order.authenticate_page, name="order-authenticate"),

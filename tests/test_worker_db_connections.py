@@ -39,7 +39,7 @@ def test_consecutive_tasks_use_the_same_database_connection():
 
 def test_a_connection_killed_between_tasks_is_replaced_before_the_next_one_uses_it():
     first = run_a_task()
-    killer = connections["default"].__class__(connection.settings_dict, alias="killer")
+    killer = connections.create_connection("default")  # a second connection of its own, not the worker's
     try:
         with killer.cursor() as cursor:
             cursor.execute("SELECT pg_terminate_backend(%s)", [first])

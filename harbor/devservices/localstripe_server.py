@@ -15,6 +15,11 @@ Here the element keeps the digits only (shown in groups of four, as Stripe's own
 does) and the server refuses a number that is not all digits, as Stripe does
 (CARD_NUMBER_JS, refuse_malformed_card_numbers).
 
+Stock localstripe's fake Stripe.js also declares a top-level `class Element`, which every script
+on the page then sees instead of the DOM's `Element` (a classic script's class declaration is a
+global binding), so htmx, which tests `instanceof Element`, broke on any page that loaded it. The
+class is served renamed (LocalstripeElement); real Stripe.js declares no such global.
+
 Stock localstripe also lists objects by scanning its whole store, and it lists a charge's
 refunds each time it shows the charge (so each time it shows a PaymentIntent): confirming
 or retrieving a PaymentIntent cost ~5 ms more per 100 orders already in the store (21 ms
@@ -183,8 +188,8 @@ class TypeIndex:
 CARD_NUMBER_JS = """
 // Harbor (harbor/devservices/localstripe_server.py): the card number may be typed with spaces.
 (function () {
-  const mount = Element.prototype.mount;
-  Element.prototype.mount = function (domElement) {
+  const mount = LocalstripeElement.prototype.mount;
+  LocalstripeElement.prototype.mount = function (domElement) {
     mount.call(this, domElement);
     const inputs = this._inputs;
     if (!inputs || !inputs.number || inputs.number.dataset.harborDigits) return;
@@ -212,7 +217,10 @@ STRIPE_JS_PATH = "/js.stripe.com/v3/"
 async def card_number_with_spaces(request, handler):
     response = await handler(request)
     if request.path == STRIPE_JS_PATH and response.status == 200:
-        response.text = response.text + CARD_NUMBER_JS
+        script = (response.text.replace("class Element {", "class LocalstripeElement {")
+                  .replace("new Element(this)", "new LocalstripeElement(this)")
+                  .replace("instanceof Element)", "instanceof LocalstripeElement)"))
+        response.text = script + CARD_NUMBER_JS
     return response
 
 

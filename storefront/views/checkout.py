@@ -14,14 +14,16 @@ import uuid
 import stripe
 from django.conf import settings
 from django.contrib import messages
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from catalog.stock import InsufficientStock
 from harbor.clientip import client_id
 from orders import checkout
+from orders.addresses import COUNTRY_NAMES
+from orders.totals import LineTotal, breakdown_of, price_cart
 from orders.serializers import CheckoutSerializer
 from orders.throttles import CardSetupRateThrottle, CheckoutRateThrottle, FailedPaymentsThrottle, throttled
 from payments import gateway
@@ -73,7 +75,7 @@ def checkout_page(request):
     response = render(request, "storefront/checkout.html", {
         "form": form, "lines": lines, "subtotal": subtotal(lines), "currency": lines[0].product.currency,
         "stripe_js_url": settings.STRIPE_JS_URL, "stripe_key": settings.STRIPE_PUBLISHABLE_KEY,
-        "test_mode": settings.STRIPE_TEST_MODE,
+        "test_mode": settings.STRIPE_TEST_MODE, **pricing(lines, form.data if posted else {}),
     }, status=status)
     if status == 429:
         response["Retry-After"] = str(wait)
@@ -91,7 +93,7 @@ def _place(request, form, cart, lines):
             return SeeOther(reverse("storefront:cart")), "cart_changed"
         for field, problems in errors.get("shipping_address", {}).items():
             form.add_error(field if field in form.fields else None, problems)
-        for field in ("email", "payment_method"):
+        for field in ("email", "payment_method", "shipping_method", "discount_code"):
             if field in errors:
                 form.add_error(field, errors[field])
         return None, "invalid"
@@ -106,6 +108,12 @@ def _place(request, form, cart, lines):
     except checkout.UnknownProducts:
         messages.error(request, "Your cart changed: please check it. Nothing was charged.")
         return SeeOther(reverse("storefront:cart")), "cart_changed"
+    except checkout.InvalidShipping as exc:
+        form.add_error("shipping_method", str(exc))
+        return None, "invalid"
+    except checkout.InvalidDiscount as exc:
+        form.add_error("discount_code", str(exc))
+        return None, "invalid"
     except checkout.IdempotencyKeyReused:  # a second submit of this page with another card
         order, created = checkout.order_for_key(key), False
     except checkout.TooManyUnpaid:
@@ -115,6 +123,34 @@ def _place(request, form, cart, lines):
     cart.clear()
     request.session[LAST_ORDER] = str(order.pk)  # the empty cart links it (Back after paying)
     return SeeOther(reverse("storefront:order", args=[order.pk])), "placed" if created else "replayed"
+
+
+def pricing(lines, data):
+    """The shipping methods for the chosen country and the totals, for the page (orders.totals:
+    the same computation checkout makes, here as a preview: nothing is redeemed or written)."""
+    buyable = [line for line in lines if not line.problem]
+    country = data.get("country", "") if data.get("country", "") in COUNTRY_NAMES else ""
+    priced = price_cart(
+        [LineTotal(line.sku, line.product.pk, line.quantity, line.product.unit_price, line.product.weight_grams,
+                   line.product.tax_class) for line in buyable],
+        country=country, region=data.get("region", ""), currency=buyable[0].product.currency if buyable else "usd",
+        method_code=data.get("shipping_method") or None, discount_code=(data.get("discount_code") or "").strip(),
+        email=data.get("email", ""))
+    return {"quotes": priced.quotes, "chosen": priced.chosen, "priced": priced.totals,
+            "rows": breakdown_of(priced.totals) if priced.totals else [], "pricing_errors": priced.errors,
+            "country": country, "country_name": COUNTRY_NAMES.get(country, "")}
+
+
+@require_GET
+def checkout_pricing(request):
+    """The checkout page's shipping methods and totals, for the country, method and code it
+    has now (htmx asks on every change of them: out-of-band fragments, no reload)."""
+    cart = Cart(request.session)
+    lines = cart.lines()
+    if not lines:
+        return HttpResponse(status=204)
+    return render(request, "storefront/_checkout_pricing.html", {
+        "lines": lines, "currency": lines[0].product.currency, "oob": True, **pricing(lines, request.GET)})
 
 
 def _key(token):

@@ -55,6 +55,11 @@
       fail("We could not reach the payment service. Please try again.");
     }
   });
+  // Enter in the discount code applies it (the pricing is asked for again), it does not pay.
+  const code = document.getElementById("id_discount_code");
+  if (code) code.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") { event.preventDefault(); document.getElementById("apply-code").click(); }
+  });
   // Back from the order page (bfcache): the form is usable again; the same token
   // still leads to the same order.
   window.addEventListener("pageshow", (event) => { if (event.persisted) setBusy(false); });
