@@ -40,6 +40,7 @@ MARGIN = 0.25 * inch
 TEXT_WIDTH = WIDTH - 2 * MARGIN  # every line of text fits in this
 BARCODE_HEIGHT = 0.9 * inch
 BARCODE_TOP = MARGIN + 18 + BARCODE_HEIGHT  # the order's lines stop above it
+SERVICE_SIZE = 8  # the shipping method, beside the order's reference
 
 ADDRESS_SIZE = 13  # the ship-to address, shrunk (never below MIN_ADDRESS_SIZE) until it fits
 MIN_ADDRESS_SIZE = 5
@@ -554,6 +555,12 @@ def render(order, shipment, sender=None):
     # page and its label, so it must not be printed where anyone handling the parcel can read it.
     pdf.setFont("Helvetica-Bold", 9)
     pdf.drawString(MARGIN, y, f"Order {order.reference}")
+    # The service the shopper paid for (the carrier sorts by it), right of the reference.
+    if service := getattr(order, "shipping_method_name", ""):
+        reference_width = pdf.stringWidth(f"Order {order.reference}", "Helvetica-Bold", 9)
+        [line, *_] = lay_out(service, SERVICE_SIZE)
+        if line.width <= TEXT_WIDTH - reference_width - 8:
+            line.draw(pdf, MARGIN + TEXT_WIDTH - line.width, y)
     y -= 12
     # A long address leaves less room for the lines.
     room = int((y - BARCODE_TOP - 4) // (ITEM_SIZE * LEADING)) + 1

@@ -416,3 +416,12 @@ def test_no_label_yet_is_a_json_404_even_to_a_client_asking_for_a_pdf(db):
                           HTTP_ACCEPT="application/pdf")
 
     assert answer.status_code == 404 and answer.json()["code"] == "not_found"
+
+
+def test_the_label_prints_the_shipping_method_beside_the_reference(shipment):
+    order = shipment.order
+    order.shipping_method, order.shipping_method_name = "eu-express", "Express (EU)"
+
+    text = "\n".join(line.text for line in printed_lines(labels.render(order, shipment)))
+
+    assert "Express (EU)" in text and f"Order {order.reference}" in text
