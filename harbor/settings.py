@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "axes",  # the admin login's lock-out after failed attempts
     "harbor",  # the platform's own commands (setup_rabbitmq)
     "catalog",
+    "inventory",  # warehouses, stock per warehouse, what each order took from where
     "shipping",  # pricing: shipping zones and methods, tax rates, discount codes
     "tax",
     "discounts",

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from django_celery_results.models import TaskResult
 
-from catalog.models import Stock
+from inventory.models import Stock
 from notifications.models import Notification
 from orders.models import Order, OrderEvent, OrderLine, Shipment
 from payments.models import Payment

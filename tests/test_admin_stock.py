@@ -4,8 +4,8 @@ delta, atomically, so two admins editing one product at once, or a sale meanwhil
 import pytest
 from django.db import transaction
 
-from catalog import stock
-from catalog.models import Stock
+from inventory import stock
+from inventory.models import Stock
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db

@@ -23,7 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from demo.catalog import DEMO_PRODUCTS
-from catalog.models import Product, Stock
+from catalog.models import Product
+from inventory.models import Stock
 from harbor.wsgi import application
 from notifications.models import Notification
 from orders import checkout

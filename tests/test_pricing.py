@@ -4,7 +4,8 @@ the demo's configuration (seed_catalog): what an order stores, what it answers, 
 import pytest
 from django.core.management import call_command
 
-from catalog.models import Product, Stock
+from catalog.models import Product
+from inventory.models import Stock
 from discounts.models import Redemption, Voucher
 from orders.models import Order
 

@@ -12,7 +12,7 @@ import requests
 from django.conf import settings
 from django.test import Client
 
-from catalog.models import Stock
+from inventory.models import Stock
 from orders.models import Order, OrderEvent, Shipment
 from orders.state import transition
 from payments.audit import succeeded_charges_by_order

@@ -4,7 +4,7 @@ import pytest
 from django.db.models import Sum
 
 from orders.stock import stock_drift
-from catalog.models import Stock
+from inventory.models import Stock
 from notifications.models import Notification
 from orders.models import Order, OrderLine, Shipment
 from payments.audit import succeeded_charges_by_order
