@@ -75,6 +75,8 @@ class ProductWithStockAdmin(ProductAdmin):
             if not stock_form.instance.pk or stock_form.delta():
                 stock_form.instance.product = form.instance
                 save_stock(stock_form.instance, stock_form, bool(stock_form.instance.pk))
+        # What formset.save() would have left for the admin's change message (saved by delta above).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     @admin.display(description="available (all warehouses)")
     def available(self, product):

@@ -195,6 +195,7 @@ class Shipment(models.Model):
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["order", "warehouse"], name="shipment_once_per_warehouse",
                                                nulls_distinct=False)]
+        permissions = [("ship_shipment", "Can mark a shipment shipped or delivered")]
 
     def __str__(self):
         return f"Shipment {self.tracking_number}"

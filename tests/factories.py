@@ -48,3 +48,17 @@ class StockFactory(factory.django.DjangoModelFactory):
     warehouse = factory.LazyFunction(main_warehouse)
     available = 100
     received = factory.SelfAttribute("available")
+
+
+def order_line(order, product, quantity, unit_price=1800):
+    """An order line as checkout writes it: with the allocation of its units (here, all from the
+    product's first warehouse), so releasing or auditing the order's stock counts them."""
+    from inventory.models import Allocation
+    from orders.models import OrderLine
+
+    line = OrderLine.objects.create(order=order, product=product, sku=product.sku, quantity=quantity,
+                                    unit_price=unit_price)
+    stock = product.stocks.order_by("warehouse__priority", "warehouse_id").first()
+    Allocation.objects.create(order_id=order.pk, product=product, warehouse=stock.warehouse if stock
+                              else main_warehouse(), quantity=quantity)
+    return line

@@ -13,7 +13,7 @@ from notifications.models import Notification
 from orders.models import Order, OrderEvent, OrderLine, Shipment
 from payments.models import Payment
 from tests.conftest import queued_tasks
-from tests.factories import ProductFactory
+from tests.factories import ProductFactory, order_line
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def make_order(status="pending", product=None, quantity=2, **fields):
     order = Order.objects.create(email="shopper@example.com", payment_method="pm_card_visa", total=3600,
                                  currency="usd", status=status, **fields)
     if product:
-        OrderLine.objects.create(order=order, product=product, sku=product.sku, quantity=quantity, unit_price=1800)
+        order_line(order, product, quantity)
     return order
 
 
