@@ -89,6 +89,7 @@ def _message(order, kind):
                "shipping_estimate": totals.shipping_estimate(order),
                "address_lines": address_lines(order.shipping_address),
                "tracking_number": shipment.tracking_number if shipment else None,
+               "shipments": list(order.shipments.select_related("warehouse").prefetch_related("lines")),
                "payment_error": order.payment.last_error if hasattr(order, "payment") else "",
                "cancel_reason": order.events.filter(to_status="canceled").values_list("message", flat=True).last()}
     subject = SUBJECTS[kind].format(short=order.reference)

@@ -30,6 +30,7 @@ from orders.models import Order
 from payments.models import Payment
 # Registers the Periodic tasks admin (Harbor's own tasks only) in place of django-celery-beat's.
 from orders import admin_schedules  # noqa: F401,E402
+from orders import admin_shipments  # noqa: F401,E402  (the Shipments admin)
 
 logger = logging.getLogger(__name__)
 

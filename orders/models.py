@@ -200,6 +200,10 @@ class Shipment(models.Model):
     def __str__(self):
         return f"Shipment {self.tracking_number}"
 
+    def lines_text(self):
+        """"2 × MUG-001, 1 × TEE-BLK": what is in the parcel."""
+        return ", ".join(f"{line.quantity} × {line.sku}" for line in self.lines.all()) or "—"
+
 
 class ShipmentLine(models.Model):
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")

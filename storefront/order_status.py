@@ -45,8 +45,8 @@ class Step:
 
 def present(order):
     payment = getattr(order, "payment", None)
-    shipment = getattr(order, "shipment", None)
-    label = shipment if shipment and shipment.label else None
+    # Each parcel (one per warehouse the order ships from), once it has its label.
+    parcels = [s for s in order.shipments.select_related("warehouse").prefetch_related("lines") if s.label]
     receipt = next((n for n in order.notifications.all() if n.kind == "receipt" and n.sent_at), None)
     return {
         "order": order,
@@ -57,10 +57,10 @@ def present(order):
         "status_label": LABELS[order.status],
         "final": order.status in FINAL,
         "poll_seconds": POLL_SECONDS.get(order.status),
-        "steps": _steps(order, payment, label, receipt),
+        "steps": _steps(order, payment, parcels, receipt),
         "refunds": _refunds(payment),
         "refunded": format_money(payment.amount_refunded, payment.currency) if payment and payment.amount_refunded else "",
-        "shipment": label,
+        "shipments": parcels,
         "receipt": receipt,
         "client_secret": payment.client_secret if payment and order.status == OrderStatus.REQUIRES_ACTION else "",
         "payment_error": payment.last_error if payment and order.status == OrderStatus.PAYMENT_FAILED else "",
@@ -69,7 +69,7 @@ def present(order):
     }
 
 
-def _steps(order, payment, label, receipt):
+def _steps(order, payment, parcels, receipt):
     s = order.status
     charged = s in (OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.REFUNDED)
     total = format_money(order.total, order.currency)
@@ -90,8 +90,10 @@ def _steps(order, payment, label, receipt):
     return [
         Step("Order received", "done", f"{total}, {sum(line.quantity for line in order.lines.all())} item(s)"),
         pay,
-        Step("Shipping label", "done" if label else ("current" if s == OrderStatus.PAID else "todo"),
-             f"Tracking number {label.tracking_number}" if label else ""),
+        Step("Shipping label" if len(parcels) < 2 else "Shipping labels",
+             "done" if parcels else ("current" if s == OrderStatus.PAID else "todo"),
+             (f"Tracking number {parcels[0].tracking_number}" if len(parcels) == 1 else
+              f"{len(parcels)} parcels" if parcels else "")),
         Step("Receipt", "done" if receipt else ("current" if s == OrderStatus.PAID else "todo"),
              f"Sent to {receipt.to}" if receipt else ""),
     ]
