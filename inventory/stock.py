@@ -19,7 +19,7 @@ Every change bumps the catalog's cache version once the transaction commits.
 """
 
 from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -121,6 +121,38 @@ def release(order_id):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(RELEASE, [order_id, timezone.now(), order_id])  # rows locked in the take's order first
         cache.changed()
+
+
+def put_back(order_id, product_id, quantity):
+    """`quantity` units of the order's product came back: into the warehouses they were taken
+    from, the order's first allocation (by priority) first, each at most what it sent and has
+    not had back. Returns {warehouse_id: units}. The caller holds the order's row lock (so two
+    returns of one order count one after the other) and makes it happen once
+    (orders.stock.return_units)."""
+    from inventory.models import Allocation, Stock
+
+    with transaction.atomic():
+        taken = list(Allocation.objects.filter(order_id=order_id, product_id=product_id)
+                     .order_by("warehouse__priority", "warehouse_id"))
+        back, left = {}, quantity
+        for allocation in taken:
+            units = min(left, allocation.quantity - allocation.returned)
+            if units > 0:
+                back[allocation.warehouse_id], left = units, left - units
+        if left:
+            raise ValueError(f"{quantity} units of product {product_id} back, but order {order_id} has "
+                             f"{quantity - left} out")
+        # The stock rows in the take's lock order (product, warehouse): no deadlock with checkout.
+        list(Stock.objects.select_for_update().filter(product_id=product_id, warehouse_id__in=back)
+             .order_by("product_id", "warehouse_id").values_list("pk"))
+        now = timezone.now()
+        for warehouse_id, units in back.items():
+            Allocation.objects.filter(order_id=order_id, product_id=product_id, warehouse_id=warehouse_id).update(
+                returned=F("returned") + units)
+            Stock.objects.filter(product_id=product_id, warehouse_id=warehouse_id).update(
+                available=F("available") + units, updated_at=now)
+        cache.changed()
+    return back
 
 
 def allocations(order_id):

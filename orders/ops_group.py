@@ -3,12 +3,13 @@
 Ops may: change Beat's periodic tasks and their schedules; view task results, orders (with
 their lines, events, payment, shipments, e-mails), products, shipping methods, tax rates and
 discount codes; run the order operations (retry fulfillment, cancel, request refund, mark
-reviewed) and mark shipments shipped and delivered; change stock (`received`, per warehouse).
+reviewed) and mark shipments shipped and delivered; approve, reject and receive returns; change stock (`received`, per warehouse).
 Ops may not: edit users or groups, or any money field (no change_product: unit_price is
 money; nor shipping prices, tax rates or discount codes: a superuser sets those; order money is
 read-only for everyone).
 
-Created by migration orders/0005_ops_group (now as orders/0011_ops_group_warehouses has it) and
+Created by migration orders/0005_ops_group (as orders/0011_ops_group_warehouses has it; the apps
+above orders add theirs: returns/0002_ops_may_handle_returns) and
 ensured again by `manage.py create_ops_user`.
 Changing this list needs a new data migration too (tests/test_ops.py compares the two).
 """
@@ -35,6 +36,8 @@ OPS_PERMISSIONS = {
     "shipping": ["view_shippingzone", "view_shippingmethod", "view_weightbracket"],
     "tax": ["view_taxrate"],
     "discounts": ["view_voucher", "view_redemption"],
+    # Returns: ops decide them and take the goods back (which refunds them).
+    "returns": ["view_return", "view_returnline", "decide_return", "receive_return"],
 }
 
 

@@ -26,6 +26,15 @@ def release_stock(order):
     return True
 
 
+def return_units(order, product_id, quantity):
+    """Returned goods back on the shelf of the warehouses that sent them: {warehouse_id: units}.
+    Nothing when the order's stock was released already (all it held went back then). Call it
+    in the transaction that records the return received, holding the order's row lock."""
+    if Order.objects.filter(pk=order.pk, stock_released=True).exists():
+        return {}
+    return stock.put_back(order.pk, product_id, quantity)
+
+
 DRIFT = """
 SELECT p.sku, w.code, s.available, s.received - coalesce(held.units, 0) AS expected
 FROM inventory_stock s

@@ -13,7 +13,7 @@ from django.conf import settings
 # (orders and notifications still call each other: the e-mails are to learn of orders from
 # their events instead, which will put notifications above orders.)
 LAYERS = [["catalog"], ["inventory"], ["shipping", "tax", "discounts"], ["payments"], ["orders", "notifications"],
-          ["storefront"], ["demo", "loadtest"]]
+          ["returns"], ["storefront"], ["demo", "loadtest"]]
 DOMAIN = {app for layer in LAYERS for app in layer}
 MAY_NOT_IMPORT = {"harbor": DOMAIN}
 for depth, layer in enumerate(LAYERS):
