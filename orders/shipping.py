@@ -19,7 +19,7 @@ from django.utils import timezone
 from inventory import stock
 from inventory.models import Warehouse
 from orders import labels
-from orders.models import CHARGED, Order, OrderEvent, Shipment, ShipmentLine
+from orders.models import CHARGED, Order, OrderEvent, OrderLine, Shipment, ShipmentLine
 
 
 class ShipmentRefused(Exception):
@@ -40,7 +40,7 @@ def ensure_shipments(order):
     if not taken:
         first = Warehouse.objects.filter(active=True).first()
         taken[first.pk if first else None] = [(line.product_id, line.quantity) for line in order.lines.all()]
-    skus = dict(order.lines.values_list("product_id", "sku"))
+    skus = dict(OrderLine.objects.filter(order_id=order.pk).values_list("product_id", "sku"))
     shipments = []
     for warehouse_id, lines in taken.items():
         shipment, created = Shipment.objects.get_or_create(

@@ -1,16 +1,23 @@
+from django.core.validators import MaxLengthValidator, MinLengthValidator
 from rest_framework import serializers
+
+from orders.fields import StrictInteger, Text
+from orders.serializers import MAX_LINES, MAX_QUANTITY
 
 from returns.models import Return, ReturnLine
 
 
 class ReturnLineInSerializer(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
-    quantity = serializers.IntegerField(min_value=1, max_value=10_000)
+    sku = Text(max_length=64, help_text="A SKU of the order's lines.")
+    quantity = StrictInteger(min_value=1, max_value=MAX_QUANTITY)
 
 
 class ReturnRequestSerializer(serializers.Serializer):
-    lines = ReturnLineInSerializer(many=True, allow_empty=False, max_length=100)
-    reason = serializers.CharField(max_length=1000, help_text="Why the items are coming back.")
+    lines = serializers.ListSerializer(
+        child=ReturnLineInSerializer(), min_length=1, max_length=MAX_LINES,
+        validators=[MinLengthValidator(1), MaxLengthValidator(MAX_LINES)],  # published as minItems/maxItems
+        help_text="The units coming back, per SKU of the order.")
+    reason = Text(max_length=1000, help_text="Why the items are coming back.")
 
 
 class ReturnLineSerializer(serializers.ModelSerializer):

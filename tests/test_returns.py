@@ -74,7 +74,7 @@ def test_a_fulfilled_order_s_units_can_be_returned_once(api, broker):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("lines,reason,field,message", [
-    ([], "x", "lines", "This list may not be empty."),
+    ([], "x", "lines", "Ensure this field has at least 1 elements."),
     ([{"sku": "NOPE", "quantity": 1}], "x", "lines", "'NOPE' is not in this order"),
     ([{"sku": "MUG-001", "quantity": 4}], "x", "lines", "MUG-001: 3 of 3 can still be returned"),
     ([{"sku": "MUG-001", "quantity": 2}, {"sku": "MUG-001", "quantity": 2}], "x", "lines",
