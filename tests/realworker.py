@@ -102,7 +102,7 @@ def wait_until_idle(timeout=60, broker_url=None):
     return False
 
 
-def settle(timeout=60, broker_url=None, quiet=0.5):
+def settle(timeout=60, broker_url=None, quiet=0.3):
     """Until nothing more can arrive: no message waits in a queue, none is held by a worker
     (running, or a retry waiting out its countdown, or a lock retry), and it stays so for
     `quiet` seconds (a message moving from a queue to a worker is briefly in neither count).

@@ -15,10 +15,10 @@ CONFIRM = r"/v1/payment_intents/[^/]+/confirm$"
 CREATE_INTENT = r"/v1/payment_intents$"
 
 
-# (path, fault, times, Stripe processed the faulted request?)
+# (path, fault, times, Stripe processed the faulted request?). A 429 is retried as a 500 is
+# (tests/test_fulfillment.py has both on a real worker).
 STRIPE_FAULTS = [
     (CONFIRM, "500", 2, False),
-    (CONFIRM, "429", 2, False),
     (CONFIRM, "timeout", 1, False),  # the confirm never reaches Stripe; we give up waiting
     (CONFIRM, "answer_too_late", 1, True),  # Stripe charges, the answer comes after we gave up
     (CONFIRM, "drop_after", 1, True),  # Stripe charges, the connection drops before the answer
@@ -42,7 +42,7 @@ def test_stripe_faults_are_retried_and_charge_exactly_once(path, fault, times, f
     # The fault happened as it claims: Stripe did (or did not) process the request, and
     # either way its answer never reached us in time.
     assert all(c.forwarded == forwarded and (c.upstream_status == 200) == forwarded for c in served), served
-    if fault not in ("500", "429"):
+    if fault != "500":
         assert not any(c.answered for c in served), served
     # Exactly one confirm reached Stripe (a retry looked at the saved intent instead), and
     # exactly one intent was confirmed: one charge (assert_invariants counts it at Stripe).
