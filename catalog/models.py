@@ -31,23 +31,3 @@ class Product(models.Model):
 
     def __str__(self):
         return f"{self.sku} — {self.name}"
-
-
-class Stock(models.Model):
-    """Units available to sell. Only catalog.stock changes `available`, and only with a
-    conditional UPDATE; the CHECK constraint makes a negative count impossible even for
-    code that forgets to."""
-
-    product = models.OneToOneField(Product, on_delete=models.CASCADE, primary_key=True, related_name="stock")
-    available = models.IntegerField(default=0)
-    # Every unit ever put into stock. available = received - units held by live orders;
-    # the nightly audit (orders/stock.py stock_drift) reports any drift from that.
-    received = models.IntegerField(default=0)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name_plural = "stock"
-        constraints = [models.CheckConstraint(condition=models.Q(available__gte=0), name="stock_available_gte_0")]
-
-    def __str__(self):
-        return f"{self.product.sku}: {self.available}"

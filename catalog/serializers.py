@@ -4,7 +4,8 @@ from catalog.models import Product
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    available = serializers.IntegerField(source="stock.available", read_only=True, default=0)
+    available = serializers.IntegerField(read_only=True, default=0,
+                                         help_text="Units in the warehouses (all of them: no address is known here).")
 
     class Meta:
         model = Product

@@ -11,7 +11,7 @@ DEMO_PRODUCTS = [
     ("NB-A5", "Logbook notebook, A5", 1200, 200, 300, "reduced"),
     ("PEN-BRS", "Brass pen", 4500, 40, 60, "standard"),
     ("SCK-WOOL", "Wool socks", 1400, 100, 90, "standard"),
-    ("BLK-FLC", "Fleece blanket", 5900, 30, 1400, "standard"),
+    ("BLK-FLC", "Fleece blanket", 5900, 12, 1400, "standard"),  # Portsmouth 8, Newark 4: a US order of 9 ships in two parcels
     ("KEY-ROPE", "Rope keychain", 800, 250, 30, "standard"),
     ("PST-CHART", "Harbor chart poster", 2900, 50, 250, "zero"),  # printed charts: zero-rated in the UK
 ]

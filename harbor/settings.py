@@ -51,12 +51,14 @@ INSTALLED_APPS = [
     "axes",  # the admin login's lock-out after failed attempts
     "harbor",  # the platform's own commands (setup_rabbitmq)
     "catalog",
+    "inventory",  # warehouses, stock per warehouse, what each order took from where
     "shipping",  # pricing: shipping zones and methods, tax rates, discount codes
     "tax",
     "discounts",
     "orders",
     "payments",
     "notifications",
+    "returns",  # goods sent back: requested by the shopper, approved and received by ops, refunded
     "storefront",
     "demo",  # the demo shop's data: manage.py seed_catalog
     "loadtest",  # load tools: manage.py soak, the benchmark's no-op task (never used by the shop itself)
@@ -190,10 +192,14 @@ CHECKOUT_CARD_SETUP_LIMIT = env.str("CHECKOUT_CARD_SETUP_LIMIT", default="20/hou
 SHOPPER_RETURN_LIMIT = env.str("SHOPPER_RETURN_LIMIT", default="10/minute")
 # Seconds within which a repeated "I have authenticated" for one order does nothing again.
 SHOPPER_RETURN_WINDOW = env.int("SHOPPER_RETURN_WINDOW", default=10)
+# Returns (of goods): days after fulfillment a shopper may open one; how often a client may ask.
+RETURN_WINDOW_DAYS = env.int("RETURN_WINDOW_DAYS", default=30)
+RETURN_REQUEST_LIMIT = env.str("RETURN_REQUEST_LIMIT", default="10/hour")
 _unpaid_limit = env.str("CHECKOUT_UNPAID_LIMIT", default="3").strip()
 CHECKOUT_UNPAID_LIMIT = int(_unpaid_limit) if _unpaid_limit else None  # empty: off
 for _name in ("CHECKOUT_RATE_LIMIT", "CHECKOUT_FAILED_PAYMENTS_LIMIT", "CHECKOUT_FAILED_PAYMENTS_CARD_LIMIT",
-              "CHECKOUT_FAILED_PAYMENTS_SHOP_LIMIT", "CHECKOUT_CARD_SETUP_LIMIT", "SHOPPER_RETURN_LIMIT"):
+              "CHECKOUT_FAILED_PAYMENTS_SHOP_LIMIT", "CHECKOUT_CARD_SETUP_LIMIT", "SHOPPER_RETURN_LIMIT",
+              "RETURN_REQUEST_LIMIT"):
     try:
         ratelimit.parse_rate(globals()[_name])
     except (ValueError, KeyError):
@@ -343,6 +349,8 @@ else:
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Harbor <orders@harbor.example>")
+# The shop's public address, for links in e-mails (the receipt's "Return items").
+SHOP_URL = env.str("SHOP_URL", default="http://127.0.0.1:8000")
 SHIP_FROM = {"name": "Harbor Fulfillment", "line1": "1 Quay Street", "line2": "Unit 4",
              "city": "Portsmouth", "postal_code": "PO1 2AB", "country": "GB"}
 

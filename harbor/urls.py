@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/", include("catalog.urls")),
     path("api/", include("shipping.urls")),
     path("api/", include("orders.urls")),
+    path("api/", include("returns.urls")),
     path("payments/", include("orders.webhook_urls")),  # Stripe webhooks, applied by orders/
     path("", include("storefront.urls")),  # the shop's pages, last: its paths are the short ones
 ]

@@ -107,7 +107,7 @@ def raise_stock():
     from django.db.models import F
 
     from catalog import cache
-    from catalog.models import Stock
+    from inventory.models import Stock
 
     Stock.objects.update(available=F("available") + STOCK, received=F("received") + STOCK)
     cache.changed()  # a bulk UPDATE sends no post_save
@@ -124,22 +124,20 @@ def forget_backlog(measure):
     resend. They are the benchmark's own orders: their units go back on the shelf and the
     orders are deleted. (Marking them canceled instead made reconciliation e-mail thousands
     of made-up shoppers, and those e-mails ran against the next measurement.)"""
-    from types import SimpleNamespace
-
     from django.db import transaction
-    from django.db.models import Sum
 
-    from catalog import stock
-    from orders.models import Order, OrderLine
+    from inventory import stock
+    from inventory.models import Allocation
+    from orders.models import Order
     from payments.models import Payment
 
     measure.purge_queues()
     with transaction.atomic():
         backlog = list(Order.objects.select_for_update().filter(status__in=["pending", "paid", "requires_action"])
                        .order_by("pk").values_list("pk", flat=True))
-        held = (OrderLine.objects.filter(order_id__in=backlog, order__stock_released=False)
-                .values("product_id").annotate(quantity=Sum("quantity")))
-        stock.release([SimpleNamespace(**row) for row in held])
+        for order_id in Order.objects.filter(pk__in=backlog, stock_released=False).values_list("pk", flat=True):
+            stock.release(order_id)  # into the warehouses they came from
+        Allocation.objects.filter(order_id__in=backlog).delete()
         Payment.objects.filter(order_id__in=backlog).delete()
         Order.objects.filter(pk__in=backlog).delete()
 
@@ -187,7 +185,7 @@ def oversold(sku):
     from django.db import connection, transaction
     from django.db.models import Sum
 
-    from catalog.models import Stock
+    from inventory.models import Stock
     from orders.models import OrderLine
     from orders.stock import stock_drift
 
@@ -196,11 +194,12 @@ def oversold(sku):
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        row = Stock.objects.get(product__sku=sku)
+        row = Stock.objects.filter(product__sku=sku).aggregate(available=Sum("available"), received=Sum("received"))
         sold = OrderLine.objects.filter(sku=sku, order__stock_released=False).aggregate(n=Sum("quantity"))["n"] or 0
         drift = stock_drift()
-    return {"sold": sold, "available": row.available, "received": row.received,
-            "oversold": max(0, sold - row.received), "negative": row.available < 0, "drift": drift}
+    return {"sold": sold, "available": row["available"], "received": row["received"],
+            "oversold": max(0, sold - row["received"]), "negative": Stock.objects.filter(available__lt=0).exists(),
+            "drift": drift}
 
 
 # --- The pipeline ---------------------------------------------------------------------------

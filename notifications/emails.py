@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from harbor import links
 from notifications.models import Notification
 from orders import totals
 from orders.addresses import address_lines
@@ -89,6 +90,10 @@ def _message(order, kind):
                "shipping_estimate": totals.shipping_estimate(order),
                "address_lines": address_lines(order.shipping_address),
                "tracking_number": shipment.tracking_number if shipment else None,
+               "shipments": list(order.shipments.select_related("warehouse").prefetch_related("lines")),
+               # The receipt's signed link to the order's return form (storefront).
+               "return_url": links.signed_url("storefront:order-return", order.id, "return"),
+               "return_days": settings.RETURN_WINDOW_DAYS,
                "payment_error": order.payment.last_error if hasattr(order, "payment") else "",
                "cancel_reason": order.events.filter(to_status="canceled").values_list("message", flat=True).last()}
     subject = SUBJECTS[kind].format(short=order.reference)

@@ -30,6 +30,7 @@ from orders.models import Order
 from payments.models import Payment
 # Registers the Periodic tasks admin (Harbor's own tasks only) in place of django-celery-beat's.
 from orders import admin_schedules  # noqa: F401,E402
+from orders import admin_shipments  # noqa: F401,E402  (the Shipments admin)
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["status", "created_at"]
     date_hierarchy = "created_at"
     # Order id (or a part of it), e-mail, Stripe PaymentIntent id, tracking number.
-    search_fields = ["id", "email", "payment__payment_intent_id", "shipment__tracking_number", "discount_code"]
+    search_fields = ["id", "email", "payment__payment_intent_id", "shipments__tracking_number", "discount_code"]
     search_help_text = "Reference (HB-10427), order id, e-mail, PaymentIntent id (pi_…), tracking number or discount code."
     fieldsets = [
         (None, {"fields": ["reference", "id", "status", "email", "total_display", "breakdown_display",

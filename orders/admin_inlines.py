@@ -1,6 +1,8 @@
 """Read-only inlines of the order admin: what happened to an order, never a way to change it."""
 
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from harbor.admin_mixins import ReadOnlyAdminMixin
 from notifications.models import Notification
@@ -50,9 +52,20 @@ class PaymentInline(ReadOnlyInline, admin.StackedInline):
         return money(payment.amount_refunded, payment.currency)
 
 
-class ShipmentInline(ReadOnlyInline, admin.StackedInline):
+class ShipmentInline(ReadOnlyInline, admin.TabularInline):
+    """Each parcel (one per warehouse); its own page marks it shipped or delivered."""
     model = Shipment
-    fields = ["tracking_number", "label_display", "label_created_at", "created_at"]
+    fields = ["parcel", "warehouse", "status", "lines_display", "label_display", "shipped_at", "delivered_at"]
+    verbose_name_plural = "parcels"
+
+    @admin.display(description="tracking number")
+    def parcel(self, shipment):
+        return format_html('<a href="{}">{}</a>', reverse("admin:orders_shipment_change", args=[shipment.pk]),
+                           shipment.tracking_number)
+
+    @admin.display(description="lines")
+    def lines_display(self, shipment):
+        return shipment.lines_text()
 
     @admin.display(description="label")
     def label_display(self, shipment):

@@ -12,8 +12,9 @@ One transaction, as few round trips as the guarantees allow:
    requires_action): each one holds stock with no money moved, so one client could otherwise
    hold the whole catalog hostage. A transaction-scoped advisory lock per client makes two
    concurrent checkouts of one client count one after the other (other clients never wait);
-3. look the SKUs up (prices always from the database) and reserve every line's stock — one
-   statement (catalog.stock.take);
+3. look the SKUs up (prices always from the database) and take every line's stock from the
+   warehouses that ship to the address, recording what came from where — one statement
+   (inventory.stock.take: the allocation strategy is there);
 4. redeem the discount code, if any (discounts.vouchers: its row locked after the stock rows,
    its use counted with a conditional UPDATE), and compute the totals (orders/totals.py:
    discount, shipping for the chosen or the cheapest method, tax);
@@ -33,7 +34,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from catalog import stock
+from inventory import stock
 from discounts import vouchers
 from harbor import enqueue, failpoints
 from orders import totals
@@ -102,7 +103,7 @@ def place_order(*, email, lines, payment_method, shipping_address, idempotency_k
     address), `discount_code` a voucher's code (None or "": none). With an idempotency key
     already used for the same request, returns that order and created=False; for another
     request, raises IdempotencyKeyReused. Raises TooManyUnpaid, UnknownProducts,
-    InvalidShipping, InvalidDiscount or catalog.stock.InsufficientStock, with nothing written.
+    InvalidShipping, InvalidDiscount or inventory.stock.InsufficientStock, with nothing written.
     """
     order_id = uuid.uuid4()
     bind_order(order_id)  # this request's log lines, and the tasks it sends, name the order
@@ -115,7 +116,7 @@ def place_order(*, email, lines, payment_method, shipping_address, idempotency_k
         if client and settings.CHECKOUT_UNPAID_LIMIT and _unpaid(client) >= settings.CHECKOUT_UNPAID_LIMIT:
             raise TooManyUnpaid(f"{settings.CHECKOUT_UNPAID_LIMIT} of this client's orders await payment")
         quantities = {line["product"].sku if "product" in line else line["sku"]: line["quantity"] for line in lines}
-        products, short = stock.take(quantities)
+        products, short = stock.take(quantities, country=shipping_address["country"], order_id=order_id)
         unknown = [sku for sku in quantities if sku not in products]
         if unknown:
             raise UnknownProducts(f"Unknown or unavailable SKU: {', '.join(unknown)}.")
@@ -149,8 +150,8 @@ def place_order(*, email, lines, payment_method, shipping_address, idempotency_k
         # (A closure, not functools.partial: Django logs a robust callback's __qualname__.)
         transaction.on_commit(lambda: enqueue_fulfillment(order.id), robust=True)
     # What the answer shows is known: no payment, shipment or e-mail yet, and these lines.
-    order._prefetched_objects_cache = {"lines": order_lines, "notifications": []}
-    order._state.fields_cache.update(payment=None, shipment=None)
+    order._prefetched_objects_cache = {"lines": order_lines, "notifications": [], "shipments": []}
+    order._state.fields_cache.update(payment=None)
     logger.info("order %s placed: %s, %s %s", order.id, email, order.total, order.currency)
     return order, True
 

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from discounts import vouchers
 from harbor import enqueue
-from orders.models import UNFINISHED, Order, OrderStatus
-from orders.shipping import ensure_shipment
+from orders.models import CHARGED, UNFINISHED, Order, OrderStatus, Shipment
+from orders.shipping import ensure_shipments
 from orders import voiding
 from orders.state import transition
 from orders.stock import release_stock
@@ -106,7 +106,8 @@ def apply_payment(order, result, actor=ACTOR):
     if result.status == Payment.Status.SUCCEEDED:
         with transaction.atomic():
             if _advance(order, OrderStatus.PAID, result.message, actor):
-                ensure_shipment(order)  # the tracking number exists before label and receipt race
+                # One per warehouse, with tracking numbers, before the labels and the receipt race.
+                ensure_shipments(order)
     elif result.status == Payment.Status.FAILED:
         with transaction.atomic():
             if _advance(order, OrderStatus.PAYMENT_FAILED, result.message, actor):
@@ -136,30 +137,45 @@ def _advance(order, to_status, message, actor):
                for from_status in AWAITING_PAYMENT)
 
 
+def ensure_shipments_of(order_id):
+    """The shipments of a charged order (a paid order always has them; this covers one paid
+    before the move that makes them, e.g. by an older release still in the queue)."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update(of=("self",)).get(pk=order_id)
+        if order.status in CHARGED and not order.shipments.exists():
+            ensure_shipments(order)
+
+
 def fan_out(order_id):
-    """Label and receipt in parallel. No chord: each task records its own effect and
-    whichever finishes second completes the order (complete_if_done)."""
+    """A label per shipment and the receipt, in parallel. No chord: each task records its own
+    effect and whichever finishes last completes the order (complete_if_done)."""
     order_id = str(order_id)
-    group(signature("orders.tasks.create_label", args=[order_id]),
+    shipments = Shipment.objects.filter(order_id=order_id).values_list("pk", flat=True)
+    group(*[signature("orders.tasks.create_label", args=[order_id, shipment]) for shipment in shipments],
           signature("notifications.tasks.send_receipt", args=[order_id])).apply_async()
 
 
 def missing_fan_out(order):
-    """The fan-out tasks whose effect the order still lacks (its label, its receipt)."""
+    """The fan-out tasks whose effect the order still lacks, as (task, keyword arguments): a
+    label per shipment that has none (all of them: the task makes them if there are none), and
+    the receipt."""
     missing = []
-    if not (hasattr(order, "shipment") and order.shipment.label):
-        missing.append("orders.tasks.create_label")
+    shipments = list(order.shipments.all())
+    if not shipments:
+        missing.append(("orders.tasks.create_label", {}))  # it makes them first (ensure_shipments_of)
+    missing += [("orders.tasks.create_label", {"shipment_id": shipment.pk}) for shipment in shipments
+                if not shipment.label]
     # A receipt the mail server refused for good (no such mailbox) is as done as it will get:
     # the goods still ship, and the admin shows the refusal.
     if not order.notifications.filter(Q(sent_at__isnull=False) | Q(failed_at__isnull=False), kind="receipt").exists():
-        missing.append("notifications.tasks.send_receipt")
+        missing.append(("notifications.tasks.send_receipt", {}))
     return missing
 
 
 def complete_if_done(order_id, actor):
-    """paid → fulfilled once both the label and the receipt exist. Called by each fan-out
-    task after its own commit, so the later of the two always sees both effects."""
-    if missing_fan_out(Order.objects.select_related("shipment").get(pk=order_id)):
+    """paid → fulfilled once every shipment has its label and the receipt went out. Called by
+    each fan-out task after its own commit, so the last of them always sees every effect."""
+    if missing_fan_out(Order.objects.prefetch_related("shipments").get(pk=order_id)):
         return False
     return transition(order_id, OrderStatus.PAID, OrderStatus.FULFILLED,
-                      message="Label created and receipt sent.", actor=actor)
+                      message="Labels created and receipt sent.", actor=actor)

@@ -516,9 +516,10 @@ def lay_out(text, size):
                  size, base == "R") for piece in _wrap(text, size)]
 
 
-def render(order, shipment, sender=None):
+def render(order, shipment, sender=None, items=None):
     """The label: `sender` (an address dict; settings.SHIP_FROM by default) at the top, the
-    order's shipping address, its reference and lines, and the tracking number's barcode."""
+    order's shipping address, its reference, the parcel's `items` ([(quantity, sku)]; the
+    order's lines by default) and the tracking number's barcode."""
     _fonts()  # registered with reportlab before the canvas names them
     buffer = io.BytesIO()
     pdf = canvas.Canvas(buffer, pagesize=(WIDTH, HEIGHT))
@@ -564,7 +565,9 @@ def render(order, shipment, sender=None):
     y -= 12
     # A long address leaves less room for the lines.
     room = int((y - BARCODE_TOP - 4) // (ITEM_SIZE * LEADING)) + 1
-    draw(_fit([f"{line.quantity} x {line.sku}" for line in order.lines.all()], room))
+    if items is None:
+        items = [(line.quantity, line.sku) for line in order.lines.all()]
+    draw(_fit([f"{quantity} x {sku}" for quantity, sku in items], room))
 
     barcode = Code128(shipment.tracking_number, barHeight=BARCODE_HEIGHT, barWidth=1.1)
     barcode.drawOn(pdf, (WIDTH - barcode.width) / 2, MARGIN + 18)

@@ -102,6 +102,12 @@ class Order(models.Model):
     def reference(self):
         return reference(self.number)
 
+    @property
+    def shipment(self):
+        """The first parcel (the API's `shipment`, kept for the clients that read one), or None."""
+        shipments = list(self.shipments.all())  # the prefetched ones when there are
+        return shipments[0] if shipments else None
+
 
 def reference(number):
     return f"HB-{number}" if number else "HB-…"
@@ -161,13 +167,53 @@ class IdempotencyKey(models.Model):
 
 
 class Shipment(models.Model):
-    """The order's one shipment (unique): tracking number, then the label PDF."""
+    """One parcel of an order: what one warehouse sends (one per order and warehouse). It is
+    created with its tracking number and lines when the order is paid, from what checkout took
+    from that warehouse (inventory.Allocation); then it gets its label; then ops mark it
+    shipped and delivered."""
 
-    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="shipment")
+    class Status(models.TextChoices):
+        PENDING = "pending", "Preparing"  # the tracking number, the label to come
+        LABELED = "labeled", "Label printed"
+        SHIPPED = "shipped", "Shipped"  # handed to the carrier
+        DELIVERED = "delivered", "Delivered"
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    # The sender on the label; none for an order placed before there were warehouses.
+    warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, null=True, blank=True,
+                                  related_name="+")
     tracking_number = models.CharField(max_length=32, unique=True)
     label = models.FileField(upload_to="labels/", blank=True)
     label_created_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    carrier_url = models.URLField(blank=True, help_text="The carrier's tracking page, when ops give one.")
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["order", "warehouse"], name="shipment_once_per_warehouse",
+                                               nulls_distinct=False)]
+        permissions = [("ship_shipment", "Can mark a shipment shipped or delivered")]
 
     def __str__(self):
         return f"Shipment {self.tracking_number}"
+
+    def lines_text(self):
+        """"2 × MUG-001, 1 × TEE-BLK": what is in the parcel."""
+        return ", ".join(f"{line.quantity} × {line.sku}" for line in self.lines.all()) or "—"
+
+
+class ShipmentLine(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
+    sku = models.CharField(max_length=64)
+    quantity = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["shipment", "product"], name="shipmentline_once")]
+
+    def __str__(self):
+        return f"{self.quantity} × {self.sku}"

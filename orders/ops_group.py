@@ -1,12 +1,16 @@
 """The `ops` group: the admin for people who run the shop, not for people who own it.
 
 Ops may: change Beat's periodic tasks and their schedules; view task results, orders (with
-their lines, events, payment, shipment, e-mails) and products; run the four order operations
-(retry fulfillment, cancel, request refund, mark reviewed); change stock (`received`).
+their lines, events, payment, shipments, e-mails), products, shipping methods, tax rates and
+discount codes; run the order operations (retry fulfillment, cancel, request refund, mark
+reviewed) and mark shipments shipped and delivered; approve, reject and receive returns; change stock (`received`, per warehouse).
 Ops may not: edit users or groups, or any money field (no change_product: unit_price is
-money; order money is read-only for everyone).
+money; nor shipping prices, tax rates or discount codes: a superuser sets those; order money is
+read-only for everyone).
 
-Created by migration orders/0005_ops_group and ensured again by `manage.py create_ops_user`.
+Created by migration orders/0005_ops_group (as orders/0011_ops_group_warehouses has it; the apps
+above orders add theirs: returns/0002_ops_may_handle_returns) and
+ensured again by `manage.py create_ops_user`.
 Changing this list needs a new data migration too (tests/test_ops.py compares the two).
 """
 
@@ -22,11 +26,18 @@ OPS_PERMISSIONS = {
         for action in ("add", "change", "delete", "view")
     ],
     "django_celery_results": ["view_taskresult", "view_groupresult"],
-    "orders": ["view_order", "view_orderline", "view_orderevent", "view_shipment",
-               "retry_fulfillment", "cancel_order", "refund_order", "review_order"],
+    "orders": ["view_order", "view_orderline", "view_orderevent", "view_shipment", "view_shipmentline",
+               "retry_fulfillment", "cancel_order", "refund_order", "review_order", "ship_shipment"],
     "payments": ["view_payment", "view_webhookevent"],
     "notifications": ["view_notification"],
-    "catalog": ["view_product", "view_stock", "change_stock"],
+    "catalog": ["view_product"],
+    "inventory": ["view_warehouse", "view_stock", "change_stock", "view_allocation"],
+    # Prices are the owner's (a superuser): ops see the shipping methods, tax rates and codes.
+    "shipping": ["view_shippingzone", "view_shippingmethod", "view_weightbracket"],
+    "tax": ["view_taxrate"],
+    "discounts": ["view_voucher", "view_redemption"],
+    # Returns: ops decide them and take the goods back (which refunds them).
+    "returns": ["view_return", "view_returnline", "decide_return", "receive_return"],
 }
 
 

@@ -57,7 +57,7 @@ def reconcile(limit=500):
     done = Counter()
     with transaction.atomic():
         stuck = list(stuck_orders(now).select_for_update(skip_locked=True, of=("self",))
-                     .select_related("shipment").order_by("pk")[:limit])
+                     .prefetch_related("shipments").order_by("pk")[:limit])
         unpaid = _never_tried(now, [o.pk for o in stuck if o.status == OrderStatus.PENDING])
         for order in stuck:
             for action in _actions(order, unpaid):
@@ -93,11 +93,11 @@ def _actions(order, unpaid):
         enqueue.after_commit("orders.tasks.fulfill_order", order.id)
         return ["fulfill_order"]
     missing = missing_fan_out(order)
-    # Both effects present but the order not completed (a crash between): a fan-out task
+    # Every effect present but the order not completed (a crash between): a fan-out task
     # re-run completes it without repeating its effect.
-    for task in missing or ["orders.tasks.create_label"]:
-        enqueue.after_commit(task, order.id)
-    return [task.rsplit(".", 1)[1] for task in missing] or ["complete"]
+    for task, kwargs in missing or [("orders.tasks.create_label", {})]:
+        enqueue.after_commit(task, order.id, **kwargs)
+    return [task.rsplit(".", 1)[1] for task, _ in missing] or ["complete"]
 
 
 def _awaiting_authentication(now, limit):

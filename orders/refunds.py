@@ -87,7 +87,7 @@ def carry_out(order_id, actor="refund_order"):
 def settle(order_id, actor):
     """Bring the order in line with its refunds (each change applied once). Returns its status."""
     with transaction.atomic():
-        order = Order.objects.select_for_update(of=("self",)).select_related("shipment").get(pk=order_id)
+        order = Order.objects.select_for_update(of=("self",)).get(pk=order_id)
         payment = Payment.objects.select_for_update().get(order=order)
         changed = list(payment.refunds.select_for_update().exclude(status=Refund.Status.REQUESTED)
                        .exclude(applied=F("status")))
@@ -134,7 +134,7 @@ def _refunded_in_full(order, payment, actor):
         return
     Payment.objects.filter(pk=payment.pk, status=Payment.Status.SUCCEEDED).update(
         status=Payment.Status.REFUNDED, refunded_at=timezone.now())
-    shipped = bool(getattr(order, "shipment", None) and order.shipment.label)
+    shipped = order.shipments.exclude(label="").exists()
     if not shipped or payment.refunds.filter(restock=True).exists():
         release_stock(order)
     enqueue.after_commit("notifications.tasks.send_refund", order.id)

@@ -109,6 +109,21 @@ class ShipmentSummarySerializer(serializers.Serializer):
     label_url = serializers.URLField()
 
 
+class ShipmentLineSerializer(serializers.Serializer):
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+
+
+class ShipmentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    tracking_number = serializers.CharField()
+    label_url = serializers.URLField(allow_null=True, help_text="Once the label exists.")
+    lines = ShipmentLineSerializer(many=True)
+    status = serializers.ChoiceField(choices=["pending", "labeled", "shipped", "delivered"])
+    carrier_url = serializers.CharField(allow_blank=True, help_text="The carrier's tracking page, once shipped.")
+    warehouse = serializers.CharField(allow_null=True, help_text="Where it ships from.")
+
+
 class ShippingMethodSummarySerializer(serializers.Serializer):
     id = serializers.CharField()
     name = serializers.CharField()
@@ -118,6 +133,7 @@ class OrderSerializer(serializers.ModelSerializer):
     lines = OrderLineSerializer(many=True, read_only=True)
     payment = serializers.SerializerMethodField()
     shipment = serializers.SerializerMethodField()
+    shipments = serializers.SerializerMethodField()
     receipt_sent_at = serializers.SerializerMethodField()
     shipping_method = serializers.SerializerMethodField()
     reference = serializers.CharField(read_only=True, help_text="The short reference shoppers and ops read, HB-10427.")
@@ -126,7 +142,7 @@ class OrderSerializer(serializers.ModelSerializer):
         model = Order
         fields = ["id", "reference", "status", "email", "lines", "subtotal", "discount", "shipping", "tax", "total",
                   "currency", "prices_include_tax", "discount_code", "shipping_method", "payment", "shipment",
-                  "receipt_sent_at", "created_at", "updated_at"]
+                  "shipments", "receipt_sent_at", "created_at", "updated_at"]
         extra_kwargs = {
             "subtotal": {"help_text": "The lines at their prices, minor units."},
             "discount": {"help_text": "What the discount code took off, minor units."},
@@ -152,13 +168,26 @@ class OrderSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ShipmentSummarySerializer(allow_null=True))
     def get_shipment(self, order):
-        shipment = getattr(order, "shipment", None)
+        """The first parcel, as clients written for one parcel read it: shown once its label
+        exists, so label_url always works."""
+        shipment = order.shipment
         if not shipment or not shipment.label:
-            return None  # shown once the label exists, so label_url always works
-        url = reverse("order-label", args=[order.pk])
+            return None
+        return {"tracking_number": shipment.tracking_number, "label_url": self._url("order-label", order.pk)}
+
+    @extend_schema_field(ShipmentSerializer(many=True))
+    def get_shipments(self, order):
+        """Every parcel: one per warehouse the order ships from."""
+        return [{"id": s.pk, "tracking_number": s.tracking_number,
+                 "label_url": self._url("shipment-label", order.pk, s.pk) if s.label else None,
+                 "lines": [{"sku": line.sku, "quantity": line.quantity} for line in s.lines.all()],
+                 "status": s.status, "carrier_url": s.carrier_url,
+                 "warehouse": s.warehouse.name if s.warehouse_id else None} for s in order.shipments.all()]
+
+    def _url(self, name, *args):
+        url = reverse(name, args=args)
         request = self.context.get("request")
-        return {"tracking_number": shipment.tracking_number,
-                "label_url": request.build_absolute_uri(url) if request else url}
+        return request.build_absolute_uri(url) if request else url
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_receipt_sent_at(self, order):
@@ -178,7 +207,7 @@ def placed_order_data(order):
         "subtotal": order.subtotal, "discount": order.discount, "shipping": order.shipping, "tax": order.tax,
         "total": order.total, "currency": order.currency, "prices_include_tax": order.prices_include_tax,
         "discount_code": order.discount_code, "shipping_method": shipping_method_data(order),
-        "payment": None, "shipment": None,
+        "payment": None, "shipment": None, "shipments": [],
         "receipt_sent_at": None, "created_at": when.to_representation(order.created_at),
         "updated_at": when.to_representation(order.updated_at),
     }

@@ -1,36 +1,104 @@
-"""Shipments: one per order, created with its tracking number, then given its label."""
+"""Shipments: one per warehouse an order takes stock from, each with its tracking number, its
+lines, its label (sender: that warehouse) and its status (labeled → shipped → delivered).
+
+The shipments are created when the order is paid, in the same transaction as that move (so
+the label tasks and the receipt always find them), from what checkout took from each
+warehouse (inventory.Allocation). Each one's label is made once (`create_label`, under the
+shipment's row lock), and ops mark each one shipped and delivered (`mark_shipped`,
+`mark_delivered`: conditional updates, an OrderEvent each).
+"""
 
 import secrets
+from collections import defaultdict
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from inventory import stock
+from inventory.models import Warehouse
 from orders import labels
-from orders.models import CHARGED, Order, Shipment
+from orders.models import CHARGED, Order, OrderEvent, OrderLine, Shipment, ShipmentLine
+
+
+class ShipmentRefused(Exception):
+    """The shipment is not in a state that allows this (the message says which)."""
 
 
 def new_tracking_number():
     return "HB" + "".join(secrets.choice("0123456789") for _ in range(14))
 
 
-def ensure_shipment(order):
-    """The order's shipment, created on first use (the unique row settles races)."""
-    shipment, _ = Shipment.objects.get_or_create(order=order, defaults={"tracking_number": new_tracking_number()})
-    return shipment
+def ensure_shipments(order):
+    """The order's shipments, one per warehouse it took stock from, created on first use (the
+    unique (order, warehouse) row settles races). An order placed before warehouses existed
+    took no allocation: one shipment of all its lines, from the first warehouse."""
+    taken = defaultdict(list)
+    for warehouse_id, product_id, quantity in stock.allocations(order.pk):
+        taken[warehouse_id].append((product_id, quantity))
+    if not taken:
+        first = Warehouse.objects.filter(active=True).first()
+        taken[first.pk if first else None] = [(line.product_id, line.quantity) for line in order.lines.all()]
+    skus = dict(OrderLine.objects.filter(order_id=order.pk).values_list("product_id", "sku"))
+    shipments = []
+    for warehouse_id, lines in taken.items():
+        shipment, created = Shipment.objects.get_or_create(
+            order=order, warehouse_id=warehouse_id, defaults={"tracking_number": new_tracking_number()})
+        if created:
+            ShipmentLine.objects.bulk_create([ShipmentLine(shipment=shipment, product_id=product_id,
+                                                           sku=skus.get(product_id, ""), quantity=quantity)
+                                              for product_id, quantity in lines])
+        shipments.append(shipment)
+    return shipments
 
 
-def create_label(order_id):
-    """Render and store the label once. True if this call created it."""
+def create_label(order_id, shipment_id=None):
+    """Render and store the label of the shipment (or of each shipment that has none) once.
+    The shipment row is locked, so a concurrent duplicate waits, then finds the label made.
+    Returns how many labels this call made."""
+    order = Order.objects.prefetch_related("lines").get(pk=order_id)
+    if order.status not in CHARGED:
+        return 0
+    ids = [shipment_id] if shipment_id else list(order.shipments.values_list("pk", flat=True))
+    made = 0
+    for pk in ids:
+        with transaction.atomic():
+            shipment = (Shipment.objects.select_for_update(of=("self",)).select_related("warehouse")
+                        .filter(pk=pk, order=order).first())
+            if shipment is None or shipment.label:
+                continue
+            sender = shipment.warehouse.address if shipment.warehouse else settings.SHIP_FROM
+            items = [(line.quantity, line.sku) for line in shipment.lines.all()]
+            shipment.label.save(f"{order.id}-{shipment.pk}.pdf",
+                                ContentFile(labels.render(order, shipment, sender=sender, items=items)), save=False)
+            shipment.label_created_at = timezone.now()
+            shipment.status = Shipment.Status.LABELED
+            shipment.save(update_fields=["label", "label_created_at", "status"])
+            made += 1
+    return made
+
+
+def mark_shipped(shipment, actor, carrier_url=""):
+    """The parcel went to the carrier (with its tracking page, if given). Once its label exists."""
     with transaction.atomic():
-        order = Order.objects.prefetch_related("lines").get(pk=order_id)
-        if order.status not in CHARGED:
-            return False
-        # Locking the row makes a concurrent duplicate wait, then find the label made.
-        shipment = Shipment.objects.select_for_update().get(pk=ensure_shipment(order).pk)
-        if shipment.label:
-            return False
-        shipment.label.save(f"{order.id}.pdf", ContentFile(labels.render(order, shipment)), save=False)
-        shipment.label_created_at = timezone.now()
-        shipment.save(update_fields=["label", "label_created_at"])
-    return True
+        moved = Shipment.objects.filter(pk=shipment.pk, status=Shipment.Status.LABELED).update(
+            status=Shipment.Status.SHIPPED, shipped_at=timezone.now(), carrier_url=carrier_url)
+        if not moved:
+            current = Shipment.objects.values_list("status", flat=True).get(pk=shipment.pk)
+            raise ShipmentRefused(f"only a shipment with its label can be marked shipped; this one is {current}")
+        OrderEvent.objects.create(order_id=shipment.order_id, actor=actor, message=(
+            f"Shipment {shipment.tracking_number} shipped" + (f" ({carrier_url})" if carrier_url else "") + "."))
+    return "shipped"
+
+
+def mark_delivered(shipment, actor):
+    with transaction.atomic():
+        moved = Shipment.objects.filter(pk=shipment.pk, status=Shipment.Status.SHIPPED).update(
+            status=Shipment.Status.DELIVERED, delivered_at=timezone.now())
+        if not moved:
+            current = Shipment.objects.values_list("status", flat=True).get(pk=shipment.pk)
+            raise ShipmentRefused(f"only a shipped shipment can be marked delivered; this one is {current}")
+        OrderEvent.objects.create(order_id=shipment.order_id, actor=actor,
+                                  message=f"Shipment {shipment.tracking_number} delivered.")
+    return "delivered"

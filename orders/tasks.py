@@ -51,10 +51,14 @@ def fulfill_order(self, order_id):
 
 
 @shared_task(name="orders.tasks.create_label", **retry_policy())
-def create_label(order_id):
-    """Fan-out half: make the shipping label once, then fulfill the order if the receipt went too."""
+def create_label(order_id, shipment_id=None):
+    """Fan-out part: make one shipment's label once (without `shipment_id`: every shipment's
+    that has none, making the shipments first if the order has none), then fulfill the order
+    if every label and the receipt exist."""
     bind_order(order_id)
-    shipping.create_label(order_id)
+    if shipment_id is None:
+        fulfillment.ensure_shipments_of(order_id)
+    shipping.create_label(order_id, shipment_id)
     fulfillment.complete_if_done(order_id, actor="create_label")
 
 

@@ -14,7 +14,8 @@ order exists; the API, the receipt, the label, the admin and Stripe all read the
                subtotal − discount + shipping + tax      where they exclude it
 
 All integers in the currency's minor units; never negative (a discount takes at most what the
-lines cost). `total` is what Stripe charges and what a full refund returns.
+lines cost). `total` is what Stripe charges and what a full refund returns; a return gives
+back its lines' share (`returned_share`: paid less discount, with tax; shipping stays).
 """
 
 from dataclasses import dataclass, field
@@ -139,6 +140,27 @@ def _rows(currency, subtotal, discount, code, method_name, estimate, shipping, t
         rows.append(Row(label, money(tax)))
     rows.append(Row("Total", money(total), "total"))
     return rows
+
+
+def line_paid(line, prices_include_tax):
+    """What the shopper paid for an order line: its amount less its share of the discount,
+    plus its tax where prices exclude tax (where they include it, the tax is in the price)."""
+    return line.quantity * line.unit_price - line.discount + (0 if prices_include_tax else line.tax)
+
+
+def returned_share(line, prices_include_tax, before, units):
+    """What returning `units` more of `line` gives back, when `before` of its units came back
+    already: the line's paid amount pro rata, as the difference of two cumulative shares, so the
+    returns of a line add up to exactly what it cost however it is split (never a minor unit
+    more or less). Shipping is not part of it."""
+    paid = line_paid(line, prices_include_tax)
+
+    def share(n):  # the cumulative share of the first n units, rounded half up
+        return (2 * paid * n + line.quantity) // (2 * line.quantity)
+
+    if not 0 < units <= line.quantity - before:
+        raise ValueError(f"{units} units back of a line of {line.quantity} with {before} back already")
+    return share(before + units) - share(before)
 
 
 def shipping_estimate(order):

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.db.models import Prefetch
 from django.http import FileResponse, JsonResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -8,7 +9,7 @@ from rest_framework.decorators import api_view, renderer_classes
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.stock import InsufficientStock
+from inventory.stock import InsufficientStock
 from harbor.api import ErrorSerializer, ValidationErrorSerializer
 from harbor.clientip import client_id
 from orders import checkout
@@ -18,7 +19,9 @@ from orders.serializers import CheckoutSerializer, OrderSerializer, placed_order
 from orders.throttles import CheckoutRateThrottle, FailedPaymentsThrottle
 
 
-ORDER_QUERYSET = Order.objects.select_related("payment", "shipment").prefetch_related("lines", "notifications")
+ORDER_QUERYSET = Order.objects.select_related("payment").prefetch_related(
+    "lines", "notifications", Prefetch("shipments", Shipment.objects.select_related("warehouse")
+                                         .prefetch_related("lines")))
 
 
 class Conflict(exceptions.APIException):
@@ -151,9 +154,22 @@ class PDFRenderer(renderers.BaseRenderer):
 @api_view(["GET"])
 @renderer_classes([renderers.JSONRenderer, PDFRenderer])
 def order_label(request, pk):
-    """The order's 4x6 in shipping label (PDF). Anyone holding the order id may fetch it."""
-    shipment = Shipment.objects.filter(order_id=pk).exclude(label="").first()
-    if shipment is None:  # JSON whatever was asked for (the PDF renderer cannot write an error)
-        return JsonResponse({"code": "not_found", "detail": "This order has no label yet."}, status=404)
+    """The 4x6 in shipping label (PDF) of the order's first parcel (its `shipment`). Anyone
+    holding the order id may fetch it."""
+    shipment = Shipment.objects.filter(order_id=pk).order_by("pk").first()
+    return _label(shipment)
+
+
+@extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: ErrorSerializer})
+@api_view(["GET"])
+@renderer_classes([renderers.JSONRenderer, PDFRenderer])
+def shipment_label(request, pk, shipment_id):
+    """The 4x6 in shipping label (PDF) of one of the order's parcels (its `shipments`)."""
+    return _label(Shipment.objects.filter(order_id=pk, pk=shipment_id).first())
+
+
+def _label(shipment):
+    if shipment is None or not shipment.label:  # JSON whatever was asked for (the PDF renderer cannot write one)
+        return JsonResponse({"code": "not_found", "detail": "This parcel has no label yet."}, status=404)
     return FileResponse(shipment.label.open("rb"), content_type="application/pdf",
                         filename=f"label-{shipment.tracking_number}.pdf")

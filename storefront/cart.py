@@ -2,13 +2,15 @@
 
 Prices, names and stock always come from the database when the cart is shown or checked
 out, so a cart can never carry a price; each change is checked against the product
-(active?) and its stock, and so is the whole cart again at checkout.
+(active?) and its stock (the units in all warehouses: no address is known yet), and so is the
+whole cart again at checkout, where the warehouses that ship to the address count.
 """
 
 import re
 from dataclasses import dataclass
 
 from catalog.models import Product
+from inventory.stock import with_available
 
 SESSION_KEY = "cart"
 MAX_LINES = 50  # the checkout API's limits (orders.serializers)
@@ -49,7 +51,7 @@ class Line:
 
     @property
     def available(self):
-        return self.product.stock.available if self.product and hasattr(self.product, "stock") else 0
+        return getattr(self.product, "available", 0) if self.product else 0
 
     @property
     def line_total(self):
@@ -94,7 +96,7 @@ class Cart:
 
     def lines(self):
         """The cart as Lines, read from the database now, each with its problem if any."""
-        products = (Product.objects.filter(sku__in=self.items).select_related("stock").in_bulk(field_name="sku")
+        products = (with_available(Product.objects.filter(sku__in=self.items)).in_bulk(field_name="sku")
                     if self.items else {})
         lines = []
         for sku, quantity in self.items.items():
@@ -109,7 +111,7 @@ class Cart:
         return lines
 
     def _set(self, product, quantity):
-        available = product.stock.available if hasattr(product, "stock") else 0
+        available = product.available
         if available <= 0:
             raise CartError(f"{product.name} is sold out.")
         if quantity > available:
@@ -129,7 +131,7 @@ def subtotal(lines):
 
 
 def _buyable(sku):
-    product = Product.objects.filter(sku=sku, active=True).select_related("stock").first()
+    product = with_available(Product.objects.filter(sku=sku, active=True)).first()
     if product is None:
         raise CartError("That product is no longer available.")
     return product

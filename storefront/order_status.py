@@ -7,6 +7,8 @@ from catalog.money import format_money
 from orders import totals
 from orders.models import FINAL, OrderStatus
 from payments.models import Refund
+from returns import services
+from returns.models import Return
 
 HEADLINES = {
     OrderStatus.PENDING: "Processing your payment",
@@ -45,8 +47,8 @@ class Step:
 
 def present(order):
     payment = getattr(order, "payment", None)
-    shipment = getattr(order, "shipment", None)
-    label = shipment if shipment and shipment.label else None
+    # Each parcel (one per warehouse the order ships from), once it has its label.
+    parcels = [s for s in order.shipments.select_related("warehouse").prefetch_related("lines") if s.label]
     receipt = next((n for n in order.notifications.all() if n.kind == "receipt" and n.sent_at), None)
     return {
         "order": order,
@@ -57,10 +59,11 @@ def present(order):
         "status_label": LABELS[order.status],
         "final": order.status in FINAL,
         "poll_seconds": POLL_SECONDS.get(order.status),
-        "steps": _steps(order, payment, label, receipt),
+        "steps": _steps(order, payment, parcels, receipt),
         "refunds": _refunds(payment),
         "refunded": format_money(payment.amount_refunded, payment.currency) if payment and payment.amount_refunded else "",
-        "shipment": label,
+        "shipments": parcels,
+        "returns": _returns(order),
         "receipt": receipt,
         "client_secret": payment.client_secret if payment and order.status == OrderStatus.REQUIRES_ACTION else "",
         "payment_error": payment.last_error if payment and order.status == OrderStatus.PAYMENT_FAILED else "",
@@ -69,7 +72,7 @@ def present(order):
     }
 
 
-def _steps(order, payment, label, receipt):
+def _steps(order, payment, parcels, receipt):
     s = order.status
     charged = s in (OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.REFUNDED)
     total = format_money(order.total, order.currency)
@@ -90,11 +93,44 @@ def _steps(order, payment, label, receipt):
     return [
         Step("Order received", "done", f"{total}, {sum(line.quantity for line in order.lines.all())} item(s)"),
         pay,
-        Step("Shipping label", "done" if label else ("current" if s == OrderStatus.PAID else "todo"),
-             f"Tracking number {label.tracking_number}" if label else ""),
+        Step("Shipping label" if len(parcels) < 2 else "Shipping labels",
+             "done" if parcels else ("current" if s == OrderStatus.PAID else "todo"),
+             (f"Tracking number {parcels[0].tracking_number}" if len(parcels) == 1 else
+              f"{len(parcels)} parcels" if parcels else "")),
         Step("Receipt", "done" if receipt else ("current" if s == OrderStatus.PAID else "todo"),
              f"Sent to {receipt.to}" if receipt else ""),
     ]
+
+
+@dataclass
+class ReturnView:
+    number: int
+    lines: str
+    status: str
+    state: str  # in the shopper's words
+    send_to: list
+
+
+def _returns(order):
+    """The order's returns, as the shopper sees them."""
+    shown = []
+    for ret in order.returns.select_related("refund").prefetch_related("lines"):
+        amount = format_money(ret.amount, order.currency)
+        if ret.status == Return.Status.REQUESTED:
+            state = f"Requested ({amount}): we will e-mail you once it is approved."
+        elif ret.status == Return.Status.APPROVED:
+            state = f"Approved: please send the items back, marked “Return {ret.pk}”, to the address below."
+        elif ret.status == Return.Status.REJECTED:
+            state = "Not accepted" + (f": {ret.note}" if ret.note else ".")
+        elif ret.refund_id and ret.refund.status == Refund.Status.SUCCEEDED:
+            state = f"Received: {format_money(ret.refund.amount, order.currency)} refunded to your card."
+        elif ret.refund_id and ret.refund.counts:
+            state = f"Received: {format_money(ret.refund.amount, order.currency)} on its way back to your card."
+        else:
+            state = "Received."
+        where = services.send_to(ret) if ret.status == Return.Status.APPROVED else []
+        shown.append(ReturnView(ret.pk, ret.lines_text(), ret.status, state, where))
+    return shown
 
 
 def _refunds(payment):

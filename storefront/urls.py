@@ -1,6 +1,6 @@
 from django.urls import path
 
-from storefront.views import cart, catalog, checkout, order
+from storefront.views import cart, catalog, checkout, order, returns
 
 app_name = "storefront"
 
@@ -19,4 +19,5 @@ urlpatterns = [
     path("orders/<uuid:order_id>/authenticate/", order.authenticate_page, name="order-authenticate"),
     path("orders/<uuid:order_id>/authenticated/", order.order_authenticated, name="order-authenticated"),
     path("orders/<uuid:order_id>/back-to-cart/", order.order_back_to_cart, name="order-back-to-cart"),
+    path("orders/<uuid:order_id>/return/", returns.order_return, name="order-return"),
 ]

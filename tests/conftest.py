@@ -270,14 +270,14 @@ def eventually(check, timeout=10):
 
 
 def label_files(order_id):
-    """The label PDFs on disk for the order: one, however many times create_label ran (a
-    second render would be stored beside the first, as <id>_<random>.pdf)."""
+    """The label PDFs on disk for the order: one per parcel, however many times create_label
+    ran (a second render would be stored beside the first, as <id>-<parcel>_<random>.pdf)."""
     return sorted((settings.MEDIA_ROOT / "labels").glob(f"{order_id}*.pdf"))
 
 
 def receipt_emails(smtp_sink, order):
     """The receipt e-mails the SMTP sink received for the order (its subject names the order)."""
-    return smtp_sink.to(order.email, f"{str(order.pk)[:8]} is on its way")
+    return smtp_sink.to(order.email, f"{order.reference} is on its way")
 
 
 def wait_for_status(order_id, statuses, timeout=45):

@@ -1,6 +1,8 @@
 import factory
 
-from catalog.models import Product, Stock
+from catalog.models import Product
+from harbor.countries import SHIPPING_COUNTRIES
+from inventory.models import Stock, Warehouse
 
 
 class ProductFactory(factory.django.DjangoModelFactory):
@@ -17,9 +19,46 @@ class ProductFactory(factory.django.DjangoModelFactory):
     stock = factory.RelatedFactory("tests.factories.StockFactory", factory_related_name="product")
 
 
+def main_warehouse():
+    """The one warehouse a test's stock is in unless it says otherwise: it ships everywhere,
+    as the migration's does."""
+    return Warehouse.objects.get_or_create(code="main", defaults={
+        "name": "Main warehouse", "countries": [code for code, _ in SHIPPING_COUNTRIES], "priority": 100,
+        "address": {"name": "Harbor Fulfillment", "line1": "1 Quay Street", "city": "Portsmouth",
+                    "postal_code": "PO1 2AB", "country": "GB"}})[0]
+
+
+class WarehouseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Warehouse
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"wh-{n}")
+    name = factory.LazyAttribute(lambda w: f"Warehouse {w.code}")
+    countries = factory.LazyFunction(lambda: [code for code, _ in SHIPPING_COUNTRIES])
+    priority = 100
+    address = factory.LazyAttribute(lambda w: {"name": w.name, "line1": "1 Dock", "city": "Town",
+                                               "postal_code": "1", "country": "GB"})
+
+
 class StockFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Stock
 
+    warehouse = factory.LazyFunction(main_warehouse)
     available = 100
     received = factory.SelfAttribute("available")
+
+
+def order_line(order, product, quantity, unit_price=1800):
+    """An order line as checkout writes it: with the allocation of its units (here, all from the
+    product's first warehouse), so releasing or auditing the order's stock counts them."""
+    from inventory.models import Allocation
+    from orders.models import OrderLine
+
+    line = OrderLine.objects.create(order=order, product=product, sku=product.sku, quantity=quantity,
+                                    unit_price=unit_price)
+    stock = product.stocks.order_by("warehouse__priority", "warehouse_id").first()
+    Allocation.objects.create(order_id=order.pk, product=product, warehouse=stock.warehouse if stock
+                              else main_warehouse(), quantity=quantity)
+    return line

@@ -8,12 +8,12 @@ from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from django_celery_results.models import TaskResult
 
-from catalog.models import Stock
+from inventory.models import Stock
 from notifications.models import Notification
 from orders.models import Order, OrderEvent, OrderLine, Shipment
 from payments.models import Payment
 from tests.conftest import queued_tasks
-from tests.factories import ProductFactory
+from tests.factories import ProductFactory, order_line
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def make_order(status="pending", product=None, quantity=2, **fields):
     order = Order.objects.create(email="shopper@example.com", payment_method="pm_card_visa", total=3600,
                                  currency="usd", status=status, **fields)
     if product:
-        OrderLine.objects.create(order=order, product=product, sku=product.sku, quantity=quantity, unit_price=1800)
+        order_line(order, product, quantity)
     return order
 
 

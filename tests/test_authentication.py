@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from catalog.models import Stock
+from inventory.models import Stock
 from orders import authentication
 from orders.models import Order, OrderEvent
 from payments import gateway

@@ -6,7 +6,8 @@ import json
 import pytest
 from django.core.cache import cache
 
-from catalog.models import Product, Stock
+from catalog.models import Product
+from inventory.models import Stock
 from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the version moves on commit

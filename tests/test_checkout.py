@@ -2,7 +2,7 @@
 
 import pytest
 
-from catalog.models import Stock
+from inventory.models import Stock
 from orders.models import Order, OrderEvent, OrderLine
 from tests.conftest import queued_tasks
 from tests.factories import ProductFactory
@@ -69,7 +69,7 @@ def test_get_order_returns_the_contract_shape(api, product, checkout_body, broke
     assert set(created) - {"id", "status", "email", "lines", "total", "currency", "payment", "shipment",
                            "receipt_sent_at", "created_at", "updated_at"} == {
         "reference", "subtotal", "discount", "shipping", "tax", "prices_include_tax", "discount_code",
-        "shipping_method"}  # and what this round added to it
+        "shipping_method", "shipments"}  # and what this round added to it
 
 
 @pytest.mark.parametrize("path", ["/api/orders/00000000-0000-4000-8000-000000000000/", "/api/orders/42/",
@@ -147,7 +147,8 @@ def test_a_checkout_costs_three_round_trips_and_reads_back_nothing_it_wrote(api,
     # The key claimed in one INSERT … ON CONFLICT; the products looked up and all lines' stock
     # reserved in one statement; the order, its lines and its first event in one round trip:
     assert [sql.split()[0] for sql in queries] == ["INSERT", "WITH", "INSERT"], queries
-    assert "ON CONFLICT" in queries[0] and "catalog_product" in queries[1] and "UPDATE catalog_stock" in queries[1]
+    assert "ON CONFLICT" in queries[0] and "catalog_product" in queries[1] and "UPDATE inventory_stock" in queries[1]
+    assert "INSERT INTO inventory_allocation" in queries[1]  # what came from which warehouse, in the same statement
     assert [table in queries[2] for table in ("orders_order ", "orders_orderline", "orders_orderevent")] == [True] * 3
     assert not any(sql.startswith("SELECT") and any(t in sql for t in (
         "orders_orderline", "payments_payment", "orders_shipment", "notifications_notification"))

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from catalog.models import Stock
+from inventory.models import Stock
 from orders import labels
 from orders.models import Order, Shipment
 from tests.factories import ProductFactory

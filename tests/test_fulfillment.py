@@ -2,7 +2,7 @@
 
 import pytest
 
-from catalog.models import Stock
+from inventory.models import Stock
 from notifications.models import Notification
 from orders.models import Order, OrderEvent, Shipment
 from orders.tasks import fulfill_order

@@ -3,7 +3,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from catalog.models import Stock
+from inventory.models import Stock
 from orders.models import Order
 from tests.concurrency import run_concurrently
 

@@ -8,9 +8,9 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from catalog.models import Stock
 from harbor import failpoints
 from harbor.locks import redis_client
+from inventory.models import Stock
 from orders import operations
 from orders.checkout import place_order
 from orders.fulfillment import fulfill

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from orders.stock import stock_drift
-from catalog.models import Stock
+from inventory.models import Stock
 from notifications.models import Notification
 from orders.models import Order, OrderEvent, OrderLine, Shipment
 from orders.reconcile import reconcile
@@ -76,17 +76,25 @@ def test_setup_periodic_tasks_is_idempotent_and_configurable():
     assert tasks["orders.tasks.audit_stock"].crontab.hour == "3"
 
 
-def test_stock_audit_reports_drift_without_fixing_it():
+def test_stock_audit_reports_drift_per_warehouse_without_fixing_it():
+    from inventory.models import Allocation
+    from tests.factories import StockFactory, WarehouseFactory
+
     product = ProductFactory(sku="AUD-1", stock__available=10)
+    other = StockFactory(product=product, warehouse=WarehouseFactory(code="newark"), available=5).warehouse
     order = make_order(status="fulfilled")
-    OrderLine.objects.create(order=order, product=product, sku="AUD-1", quantity=3, unit_price=100)
-    Stock.objects.filter(product=product).update(available=7)
+    OrderLine.objects.create(order=order, product=product, sku="AUD-1", quantity=5, unit_price=100)
+    main = Stock.objects.get(product=product, warehouse__code="main").warehouse
+    Allocation.objects.create(order_id=order.pk, product=product, warehouse=main, quantity=3)
+    Allocation.objects.create(order_id=order.pk, product=product, warehouse=other, quantity=2)  # a split line
+    Stock.objects.filter(product=product, warehouse=main).update(available=7)
+    Stock.objects.filter(product=product, warehouse=other).update(available=3)
     assert stock_drift() == {}
 
-    Stock.objects.filter(product=product).update(available=9)  # someone edited stock by hand
+    Stock.objects.filter(product=product, warehouse=main).update(available=9)  # someone edited stock by hand
 
-    assert stock_drift() == {"AUD-1": {"available": 9, "expected": 7, "drift": 2}}
-    assert Stock.objects.get(product=product).available == 9  # reported, not "fixed"
+    assert stock_drift() == {"AUD-1@main": {"available": 9, "expected": 7, "drift": 2}}
+    assert Stock.objects.get(product=product, warehouse=main).available == 9  # reported, not "fixed"
 
 
 def test_a_refund_requested_but_never_done_is_sent_again(broker, settings):

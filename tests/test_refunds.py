@@ -9,7 +9,7 @@ import time
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from catalog.models import Stock
+from inventory.models import Stock
 from orders import operations, refunds
 from orders.models import Order, OrderEvent, Shipment
 from orders.tasks import refund_order

@@ -6,7 +6,7 @@ import pytest
 from django.db.models import Sum
 from rest_framework.test import APIClient
 
-from catalog.models import Stock
+from inventory.models import Stock
 from orders.models import Order, OrderLine
 from tests.concurrency import run_concurrently
 from tests.factories import ProductFactory

@@ -2,7 +2,8 @@
 
 import pytest
 
-from catalog.models import Product, Stock
+from catalog.models import Product
+from inventory.models import Stock
 from storefront.cart import Cart, CartError, parse_quantity, stock_label, subtotal
 from tests.factories import ProductFactory
 

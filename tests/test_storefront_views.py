@@ -7,7 +7,8 @@ import uuid
 import pytest
 from django.test import Client
 
-from catalog.models import Product, Stock
+from catalog.models import Product
+from inventory.models import Stock
 from orders.models import IdempotencyKey, Order, OrderEvent
 from payments.models import Payment
 from tests.conftest import queued_tasks

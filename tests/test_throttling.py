@@ -8,6 +8,7 @@ from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 
 from harbor.clientip import client_id, client_ip, client_key
+from inventory.models import Stock
 from orders.fulfillment import apply_payment
 from orders.models import Order
 from payments.charge import Result
@@ -190,7 +191,7 @@ def test_a_client_may_have_only_so_many_orders_awaiting_payment(product, checkou
     assert answers == [202, 202, 202]
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
     assert refused.json()["code"] == "too_many_unpaid_orders"
-    assert Order.objects.count() == 3 and product.stock.__class__.objects.get(pk=product.pk).available == 500 - 6
+    assert Order.objects.count() == 3 and Stock.objects.get(product=product).available == 500 - 6
     assert post(checkout_body(), key="k0").status_code == 200  # a retry of an accepted order is not refused
     assert post(checkout_body(), ip="198.51.100.9").status_code == 202  # another client is not held up
 

@@ -12,7 +12,7 @@ import requests
 from django.conf import settings
 from django.test import Client
 
-from catalog.models import Stock
+from inventory.models import Stock
 from orders.models import Order, OrderEvent, Shipment
 from orders.state import transition
 from payments.audit import succeeded_charges_by_order
@@ -92,8 +92,8 @@ def test_payment_intent_succeeded_moves_the_order_to_paid_and_fans_out(order, br
     assert order.status == "paid"
     assert history(order)[-1] == ("pending", "paid", f"stripe webhook {sent['id']}")
     assert Payment.objects.get(order=order).status == "succeeded"
-    assert Shipment.objects.filter(order=order).exists()  # tracking number before label and receipt race
-    assert queued_tasks(broker, "fulfillment") == [("orders.tasks.create_label", [str(order.id)])]
+    shipment = Shipment.objects.get(order=order)  # tracking number before label and receipt race
+    assert queued_tasks(broker, "fulfillment") == [("orders.tasks.create_label", [str(order.id), shipment.pk])]
     assert queued_tasks(broker, "notifications") == [("notifications.tasks.send_receipt", [str(order.id)])]
     stored = WebhookEvent.objects.get()
     assert (stored.stripe_id, stored.type, stored.outcome) == (sent["id"], sent["type"], "order pending → paid")

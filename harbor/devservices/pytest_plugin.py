@@ -29,7 +29,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
     # tests/test_card_testing.py) or the environment sets it.
     for limit in ("CHECKOUT_RATE_LIMIT", "CHECKOUT_UNPAID_LIMIT", "CHECKOUT_FAILED_PAYMENTS_LIMIT",
                   "CHECKOUT_FAILED_PAYMENTS_CARD_LIMIT", "CHECKOUT_FAILED_PAYMENTS_SHOP_LIMIT",
-                  "CHECKOUT_CARD_SETUP_LIMIT", "SHOPPER_RETURN_LIMIT"):
+                  "CHECKOUT_CARD_SETUP_LIMIT", "SHOPPER_RETURN_LIMIT", "RETURN_REQUEST_LIMIT"):
         os.environ.setdefault(limit, "")
     root = tempfile.mkdtemp(prefix="harbor-test-")
     os.environ.setdefault("HARBOR_VAR_DIR", os.path.join(root, "var"))

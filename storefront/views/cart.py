@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from catalog.models import Product
+from inventory.stock import with_available
 from orders.models import Order
 from storefront.cart import Cart, CartError, parse_quantity, subtotal
 from storefront.order_status import LABELS
@@ -37,7 +38,7 @@ def cart_add(request):
         quantity = parse_quantity(raw)
         Cart(request.session).add(sku, quantity)
     except CartError as exc:
-        product = Product.objects.filter(sku=sku, active=True).select_related("stock").first()
+        product = with_available(Product.objects.filter(sku=sku, active=True)).first()
         if request.POST.get("from") == "product" and product is not None:
             # Shown next to the product page's quantity field, with what was typed.
             return render(request, "storefront/product.html",

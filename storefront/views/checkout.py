@@ -19,7 +19,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from catalog.stock import InsufficientStock
+from inventory.stock import InsufficientStock
 from harbor.clientip import client_id
 from orders import checkout
 from orders.addresses import COUNTRY_NAMES

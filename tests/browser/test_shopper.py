@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from catalog.models import Stock
+from inventory.models import Stock
 from orders.models import Order
 from payments.audit import succeeded_charges_by_order
 from tests.factories import ProductFactory

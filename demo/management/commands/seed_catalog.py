@@ -1,21 +1,25 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from catalog.models import Product
 from demo import pricing as demo
 from demo.catalog import DEMO_PRODUCTS
-from catalog.models import Product, Stock
+from demo.warehouses import WAREHOUSES, split
+from inventory.models import Stock, Warehouse
 
 
 class Command(BaseCommand):
     help = (
-        "Load the demo catalog (about a dozen products with stock). Idempotent: products are "
-        "matched by SKU and updated; stock is only set for products that have none yet, so "
-        "re-running never undoes sales."
+        "Load the demo catalog (about a dozen products with stock in two warehouses), its shipping "
+        "methods, tax rates and vouchers. Idempotent: products are matched by SKU and updated; stock "
+        "is only set where a product has none yet in a warehouse, so re-running never undoes sales."
     )
 
     @transaction.atomic
     def handle(self, *args, **options):
         created = 0
+        warehouses = {code: Warehouse.objects.update_or_create(code=code, defaults=fields)[0]
+                      for code, fields in WAREHOUSES.items()}
         for sku, name, price, units, grams, tax_class in DEMO_PRODUCTS:
             fields = {"name": name, "unit_price": price, "currency": "usd", "active": True, "weight_grams": grams,
                       "tax_class": tax_class}
@@ -23,9 +27,14 @@ class Command(BaseCommand):
                 sku=sku, defaults=fields,
                 create_defaults={**fields, "description": f"{name}. Part of the Harbor demo catalog."},
             )
-            Stock.objects.get_or_create(product=product, defaults={"available": units, "received": units})
+            for code, share in zip(("portsmouth", "newark"), split(units)):
+                Stock.objects.get_or_create(product=product, warehouse=warehouses[code],
+                                            defaults={"available": share, "received": share})
             created += was_created
-        self.stdout.write(f"seed_catalog: {len(DEMO_PRODUCTS)} products ({created} new)")
+        # The migration's one warehouse, on a fresh database still empty: the demo has its own two.
+        Warehouse.objects.filter(code="main", stocks__isnull=True, allocations__isnull=True).delete()
+        self.stdout.write(f"seed_catalog: {len(DEMO_PRODUCTS)} products ({created} new) in "
+                          f"{len(warehouses)} warehouses")
         seed_pricing()
         self.stdout.write(f"seed_catalog: {sum(map(len, demo.METHODS.values()))} shipping methods in "
                           f"{len(demo.METHODS)} zones, {len(demo.TAX_RATES)} tax rates, vouchers "
