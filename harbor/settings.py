@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.contrib.sitemaps",
     "rest_framework",
     "drf_spectacular",
     "django_celery_beat",
@@ -155,6 +156,33 @@ STATIC_ROOT = VAR_DIR / "static"
 WHITENOISE_ROOT = BASE_DIR / "harbor" / "public"  # served at the site's root: /favicon.ico
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# Files: "default" holds private files (the shipping labels: served only through their order's
+# capability URL); "catalog" the product pictures and their thumbnails, public, served at
+# /media/catalog/ (storefront/views/media.py: long-lived cache headers), or from S3 with
+# CATALOG_MEDIA_BUCKET (django-storages, installed separately: docs/configuration.md).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "catalog": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": MEDIA_ROOT / "catalog", "base_url": f"/{MEDIA_URL}catalog/"}},
+}
+if os.environ.get("CATALOG_MEDIA_BUCKET"):
+    STORAGES["catalog"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": env.str("CATALOG_MEDIA_BUCKET"),
+        "location": env.str("CATALOG_MEDIA_PREFIX", default="catalog"),
+        "custom_domain": env.str("CATALOG_MEDIA_DOMAIN", default="") or None,  # e.g. a CDN in front of the bucket
+        "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+        "querystring_auth": False,  # public pictures: plain, cacheable URLs
+        "file_overwrite": False,
+        "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+    }}
+# Thumbnails (sorl-thumbnail, catalog/images.py): written to the catalog storage when a picture
+# is saved, their names recorded on it; sorl's own store is not used (catalog/thumbnail_kvstore.py).
+THUMBNAIL_KVSTORE = "catalog.thumbnail_kvstore.KVStore"
+THUMBNAIL_ENGINE = "catalog.thumbnail_engine.Engine"
+THUMBNAIL_STORAGE = "catalog"
+THUMBNAIL_PREFIX = "thumbs/"
+THUMBNAIL_UPSCALE = False
 
 # The checkout body limit (issue: "a body over 64 KiB refused"); Django's own limit
 # guards form posts, the API's JSON parser enforces the same number (harbor/api.py).

@@ -8,6 +8,7 @@ out, so a cart can never carry a price; each change is checked against the produ
 import re
 from dataclasses import dataclass
 
+from catalog.availability import units, with_available
 from catalog.models import Product
 
 SESSION_KEY = "cart"
@@ -49,7 +50,7 @@ class Line:
 
     @property
     def available(self):
-        return self.product.stock.available if self.product and hasattr(self.product, "stock") else 0
+        return units(self.product) if self.product else 0
 
     @property
     def line_total(self):
@@ -94,7 +95,7 @@ class Cart:
 
     def lines(self):
         """The cart as Lines, read from the database now, each with its problem if any."""
-        products = (Product.objects.filter(sku__in=self.items).select_related("stock").in_bulk(field_name="sku")
+        products = (with_available(Product.objects.filter(sku__in=self.items)).in_bulk(field_name="sku")
                     if self.items else {})
         lines = []
         for sku, quantity in self.items.items():
@@ -109,7 +110,7 @@ class Cart:
         return lines
 
     def _set(self, product, quantity):
-        available = product.stock.available if hasattr(product, "stock") else 0
+        available = units(product)
         if available <= 0:
             raise CartError(f"{product.name} is sold out.")
         if quantity > available:
@@ -129,7 +130,7 @@ def subtotal(lines):
 
 
 def _buyable(sku):
-    product = Product.objects.filter(sku=sku, active=True).select_related("stock").first()
+    product = with_available(Product.objects.filter(sku=sku, active=True)).first()
     if product is None:
         raise CartError("That product is no longer available.")
     return product
