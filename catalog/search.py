@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import F, Q
+from django.db.models import Case, F, Value, When
 from django.db.models.functions import Lower
 
 from catalog.availability import in_stock, with_available
@@ -106,5 +106,5 @@ def products(filters):
     if sort == "relevance":
         return queryset.order_by(F("rank").desc(), Lower("name"), "sku")
     if sort == "featured":
-        return queryset.order_by(Q(available__gt=0).desc(), *FEATURED)
+        return queryset.order_by(Case(When(in_stock(), then=Value(0)), default=Value(1)), *FEATURED)
     return queryset.order_by(*SORTS[sort][1])

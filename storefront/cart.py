@@ -8,13 +8,17 @@ out, so a cart can never carry a price; each change is checked against the produ
 import re
 from dataclasses import dataclass
 
+from django.db.models import Prefetch
+
 from catalog.availability import units, with_available
-from catalog.models import Product
+from catalog.models import Product, ProductImage
 
 SESSION_KEY = "cart"
 MAX_LINES = 50  # the checkout API's limits (orders.serializers)
 MAX_QUANTITY = 100
 LOW_STOCK = 5  # "Only N left" from here down
+# Each line's product with its pictures, in order (the cart shows the first).
+PICTURES = Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
 
 
 class CartError(Exception):
@@ -95,7 +99,8 @@ class Cart:
 
     def lines(self):
         """The cart as Lines, read from the database now, each with its problem if any."""
-        products = (with_available(Product.objects.filter(sku__in=self.items)).in_bulk(field_name="sku")
+        products = (with_available(Product.objects.filter(sku__in=self.items)).prefetch_related(PICTURES)
+                    .in_bulk(field_name="sku")
                     if self.items else {})
         lines = []
         for sku, quantity in self.items.items():
