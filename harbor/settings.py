@@ -179,8 +179,10 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None  # the login form asks ("Remember me")
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "Harbor: "
 ACCOUNT_PREVENT_ENUMERATION = True  # sign-up and password reset answer alike for known and unknown addresses
+# Failed logins: per client here; per address *and* client by django-axes above (allauth's own
+# per-address limit would let anyone lock a shopper out from everywhere, so it is not used).
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": env.str("ACCOUNT_LOGIN_FAILED_LIMIT", default="10/m/ip,5/5m/key"),
+    "login_failed": env.str("ACCOUNT_LOGIN_FAILED_LIMIT", default="10/m/ip"),
     "signup": env.str("ACCOUNT_SIGNUP_LIMIT", default="20/m/ip"),
     "reset_password": env.str("ACCOUNT_RESET_PASSWORD_LIMIT", default="20/m/ip,5/m/key"),
 }

@@ -281,3 +281,25 @@ def wait_for_status(order_id, statuses, timeout=45):
         if order.status in statuses or time.monotonic() > deadline:
             return order
         time.sleep(0.1)
+
+
+def forget_limits(*patterns):
+    """Delete the counts of rate limits kept in Redis (their keys match `patterns`): tests of
+    one session share its Redis, and a limit one test reached must not refuse the next."""
+    from django.core.cache import cache
+
+    client = cache._cache.get_client(write=True)
+    for pattern in patterns:
+        keys = client.keys(cache.make_key(pattern))
+        if keys:
+            client.delete(*keys)
+
+
+@pytest.fixture
+def fresh_account_limits():
+    """django-allauth's limits (sign-ups, e-mail confirmations, failed logins) and Find my
+    order's, from zero for this test and the next."""
+    patterns = ("allauth:rl:*", "find_order:*")
+    forget_limits(*patterns)
+    yield
+    forget_limits(*patterns)
