@@ -77,13 +77,17 @@ def absolute(context, path):
 
 
 @register.inclusion_tag("storefront/_picture.html")
-def picture(image, owner=None, sizes="100vw", eager=False, priority=False, css=""):
+def picture(image, owner=None, sizes="100vw", eager=False, priority=False, css="", decorative=False):
     """A ProductImage as <picture>: its WebP thumbnails, then JPEG ones, at every width, for the
     browser to choose from with `sizes`. Lazy unless `eager` (what is on screen at first).
-    Without a picture (or its thumbnails): a coloured tile with the owner's initials."""
+    `decorative`: inside a link that already names the product (a card, a cart line), so its
+    alt text is empty rather than the name said twice. Without a picture (or its thumbnails):
+    a coloured tile with the owner's initials."""
+    image = image or None  # `|first` of no pictures is ""
     sets = srcsets(image.renditions) if image is not None else None
     key = getattr(owner, "sku", None) or getattr(owner, "slug", "") or ""
-    return {"sets": sets, "alt": image.alt_text if image is not None else "", "sizes": sizes, "eager": eager,
+    return {"sets": sets, "alt": image.alt_text if image is not None and not decorative else "", "sizes": sizes,
+            "eager": eager,
             "priority": priority, "css": css, "size": (image.width or 960) if image is not None else 0,
             "hue": hue(key), "initials": initials(getattr(owner, "name", ""))}
 
