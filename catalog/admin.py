@@ -3,8 +3,10 @@ from django.contrib import admin
 from django.db.models import F
 from django.utils import timezone
 
-from catalog import cache
-from catalog.models import Product, Stock
+from django.utils.html import format_html
+
+from catalog import cache, images
+from catalog.models import Category, Product, ProductImage, Stock
 
 
 class StockForm(forms.ModelForm):
@@ -46,12 +48,41 @@ class StockInline(admin.StackedInline):
     readonly_fields = ["available", "updated_at"]
 
 
+class ProductImageInline(admin.TabularInline):
+    """The product's pictures, in the order the shop shows them (lowest position first; the
+    first is its picture on cards and in the cart). Thumbnails are made when a picture is saved."""
+
+    model = ProductImage
+    extra = 1
+    fields = ["preview", "image", "alt_text", "position"]
+    readonly_fields = ["preview"]
+    ordering = ["position", "id"]
+
+    @admin.display(description="thumbnail")
+    def preview(self, obj):
+        sets = images.srcsets(obj.renditions) if obj and obj.pk else None
+        if not sets:
+            return "made when saved" if not (obj and obj.pk) else "none yet (see the log)"
+        return format_html('<img src="{}" alt="" width="96" height="96" style="object-fit: cover">', sets["src"])
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "parent", "position"]
+    list_editable = ["position"]
+    list_filter = ["parent"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["sku", "name", "unit_price", "currency", "weight_grams", "tax_class", "active", "available"]
-    list_filter = ["active", "currency", "tax_class"]
+    list_display = ["sku", "name", "category", "unit_price", "currency", "weight_grams", "tax_class", "active",
+                    "available"]
+    list_filter = ["active", "category", "currency", "tax_class"]
     search_fields = ["sku", "name"]
-    inlines = [StockInline]
+    list_select_related = ["category"]
+    inlines = [ProductImageInline, StockInline]
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Stock:
@@ -61,6 +92,9 @@ class ProductAdmin(admin.ModelAdmin):
             # have moved to exactly what this one typed.
             if not stock_form.instance.pk or stock_form.delta():
                 save_stock(stock_form.instance, stock_form, bool(stock_form.instance.pk))
+        # What the admin's change message reads of a saved formset (formset.save() sets them;
+        # this one saves through save_stock): without them, saving a product page was a 500.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
     @admin.display(description="available", ordering="stock__available")
     def available(self, obj):

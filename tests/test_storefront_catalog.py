@@ -155,3 +155,23 @@ def test_thumbnails_are_made_once_per_file_and_recorded_on_the_picture(shop_shel
     monkeypatch.setattr(default.engine, "write", lambda *args: calls.append(args))
     images.refresh(picture)  # again: the files are there, nothing is drawn again
     assert calls == []
+
+
+def test_the_admin_edits_categories_and_a_products_pictures_with_their_thumbnails(admin_client, shop_shelf):
+    picture = ProductImage.objects.create(product=shop_shelf["mug"], image=picture_file(), alt_text="The mug")
+    picture.refresh_from_db()
+    page = html(admin_client.get(f"/admin/catalog/product/{shop_shelf['mug'].pk}/change/"))
+    assert 'name="images-0-alt_text"' in page and 'value="The mug"' in page
+    assert images.srcsets(picture.renditions)["src"] in page  # the thumbnail, made on save
+    assert "Tees" in html(admin_client.get("/admin/catalog/category/"))
+    upload = admin_client.post(f"/admin/catalog/product/{shop_shelf['tee'].pk}/change/", {
+        "sku": "TEE-1", "name": "Lighthouse tee", "description": "", "unit_price": 2600, "currency": "usd",
+        "active": "on", "weight_grams": 220, "tax_class": "standard", "category": shop_shelf["tees"].pk,
+        "images-TOTAL_FORMS": 1, "images-INITIAL_FORMS": 0, "images-MIN_NUM_FORMS": 0, "images-MAX_NUM_FORMS": 1000,
+        "images-0-image": picture_file("tee.jpg"), "images-0-alt_text": "The tee, folded", "images-0-position": 0,
+        "stock-TOTAL_FORMS": 1, "stock-INITIAL_FORMS": 1, "stock-MIN_NUM_FORMS": 0, "stock-MAX_NUM_FORMS": 1,
+        "stock-0-received": 0, "stock-0-received_seen": 0, "stock-0-product": shop_shelf["tee"].pk,
+    })
+    assert upload.status_code == 302, upload.context["errors"] if upload.context else upload
+    added = ProductImage.objects.get(product=shop_shelf["tee"])
+    assert added.alt_text == "The tee, folded" and added.renditions["webp"]

@@ -36,6 +36,7 @@ def prepare_shop():
     applied = _migrate()
     logger.info("database: %s", f"{applied} migrations applied" if applied else "up to date")
     out = io.StringIO()
+    logger.info("demo catalog: seeding (the first start also draws its pictures: about half a minute)")
     call_command("seed_catalog", stdout=out)
     call_command("setup_periodic_tasks", stdout=out)
     call_command("collectstatic", interactive=False, verbosity=0)
