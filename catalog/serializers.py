@@ -30,9 +30,10 @@ class ProductFilterSerializer(serializers.Serializer):
     search = SearchText(required=False, allow_blank=True, max_length=MAX_QUERY,
                                    help_text="Words to find in the name, description or SKU (each as a prefix: "
                                              "`enam mu` finds the enamel mug), best matches first.")
-    category = serializers.RegexField(r"^[-a-zA-Z0-9_]+$", required=False, max_length=100, trim_whitespace=False,
+    category = serializers.RegexField(r"^[-a-zA-Z0-9_]*$", required=False, allow_blank=True, max_length=100,
+                                      trim_whitespace=False,
                                       help_text="A category's slug: its products and those of the categories "
-                                                "below it. An unknown slug lists nothing.")
+                                                "below it (empty: every category). An unknown slug lists nothing.")
 
 
 MAX_PAGE, MAX_PAGE_SIZE = 100_000, 100
@@ -43,3 +44,10 @@ class ProductQuerySerializer(ProductFilterSerializer):
 
     page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE)
+
+    def to_internal_value(self, data):
+        # DRF reads an empty query parameter as absent; "?page=" is not a page number.
+        blank = {name: ["A valid integer is required."] for name in ("page", "page_size") if data.get(name) == ""}
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)

@@ -69,9 +69,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",  # first: times the whole request
     "django.middleware.security.SecurityMiddleware",
-    # Pages compressed for browsers that ask (static files: WhiteNoise's own). Django pads each
-    # compressed page with random bytes against BREACH, and CSRF tokens are masked per response.
-    "django.middleware.gzip.GZipMiddleware",
+    "harbor.compression.HTMLGZipMiddleware",  # HTML pages compressed for browsers that ask (harbor/compression.py)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -92,7 +92,8 @@ def test_the_api_searches_filters_by_category_and_paginates(api, shelf):
 
 
 @pytest.mark.parametrize("query, field", [("page=0", "page"), ("page=x", "page"), ("page_size=101", "page_size"),
-                                          ("category=a%20b", "category"), ("search=" + "a" * 101, "search")])
+                                          ("category=a%20b", "category"), ("search=" + "a" * 101, "search"),
+                                          ("page=", "page")])
 def test_the_api_refuses_a_bad_query_naming_the_parameter(api, shelf, query, field):
     response = api.get(f"/api/products/?{query}")
     assert response.status_code == 400 and list(response.json()["errors"]) == [field]
