@@ -4,26 +4,51 @@ to every call (the benchmark's "Stripe as slow as the real one": `proxy.latency 
 `proxy.inject("POST", r"/confirm$", "500", times=3)` makes the next three matching
 requests fail with 500 without reaching Stripe. Faults:
   "500", "503", "429"  answer that status, the request never reaches Stripe
-  "timeout"         hold the request longer than the client waits, then drop it
+  "timeout"         the request never reaches Stripe: held longer than the client waits, then dropped
   "drop_after"      forward it (Stripe processes it), then drop the connection unanswered
+  "answer_too_late" forward it (Stripe processes it), then hold Stripe's answer longer than
+                    the client waits (`timeout_seconds`) and only then send it: Stripe charged,
+                    and the answer came too late for us
   "delay"           forward it (Stripe processes it), then hold the answer `delay_seconds`
+
+Every request is recorded in `proxy.log` as a Call: what came in, the fault it got, what
+Stripe answered if it was forwarded, and whether the answer reached the client in time, so
+a test can prove its fault happened (e.g. "the confirm was forwarded, then its answer held").
 """
 
 import http.client
 import re
 import threading
 import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from harbor.devservices.base import free_port
 
 
+@dataclass
+class Call:
+    method: str
+    path: str
+    fault: str  # or "ok"
+    idempotency_key: str = ""  # Harbor's keys name the order: harbor-order-<id>-<step>
+    upstream_status: int | None = None  # Stripe's answer, if the request was forwarded
+    answered: bool = False  # the client got an answer (False: dropped, or it had given up)
+
+    @property
+    def forwarded(self):
+        return self.upstream_status is not None
+
+    def for_order(self, order_id):
+        return self.idempotency_key.startswith(f"harbor-order-{order_id}-")
+
+
 class FaultProxy:
     def __init__(self, upstream):
         self.upstream = urlsplit(upstream)
         self.rules = []
-        self.log = []  # (method, path, fault or "ok")
+        self.log = []  # a Call per request
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), self._handler())
         self.server.daemon_threads = True
@@ -51,7 +76,19 @@ class FaultProxy:
 
     def faults_served(self):
         with self._lock:
-            return [entry for entry in self.log if entry[2] != "ok"]
+            return [call for call in self.log if call.fault != "ok"]
+
+    def calls(self, method, path_pattern, order_id=None):
+        """The recorded requests matching; with `order_id`, only those carrying its idempotency key."""
+        pattern = re.compile(path_pattern)
+        with self._lock:
+            return [call for call in self.log if call.method == method and pattern.search(call.path)
+                    and (order_id is None or call.for_order(order_id))]
+
+    def reached_stripe(self, method, path_pattern, order_id=None, status=None):
+        """The matching requests that Stripe processed (optionally: that it answered with `status`)."""
+        return [call for call in self.calls(method, path_pattern, order_id)
+                if call.forwarded and (status is None or call.upstream_status == status)]
 
     def _handler(self):
         proxy = self
@@ -65,8 +102,9 @@ class FaultProxy:
             def _any(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 fault = proxy._take_fault(self.command, self.path)
+                call = Call(self.command, self.path, fault or "ok", self.headers.get("Idempotency-Key") or "")
                 with proxy._lock:
-                    proxy.log.append((self.command, self.path, fault or "ok"))
+                    proxy.log.append(call)
                 if fault in ("500", "503", "429"):
                     payload = b'{"error": {"message": "injected fault", "type": "api_error"}}'
                     self.send_response(int(fault))
@@ -74,6 +112,7 @@ class FaultProxy:
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     self.wfile.write(payload)
+                    call.answered = True
                     return
                 if fault == "timeout":
                     time.sleep(float(proxy.timeout_seconds))
@@ -82,18 +121,28 @@ class FaultProxy:
                 if proxy.latency:
                     time.sleep(proxy.latency)
                 status, headers, data = self._forward(body)
+                call.upstream_status = status
                 if fault == "drop_after":
                     self.close_connection = True
                     return
+                if fault == "answer_too_late":
+                    time.sleep(float(proxy.timeout_seconds))  # the client has given up by now
+                    self.close_connection = True
                 if fault == "delay":
                     time.sleep(float(proxy.delay_seconds))
-                self.send_response(status)
-                for name, value in headers:
-                    if name.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    for name, value in headers:
+                        if name.lower() not in ("transfer-encoding", "connection", "content-length"):
+                            self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    self.wfile.flush()
+                except OSError:  # the client hung up before the answer came
+                    self.close_connection = True
+                    return
+                call.answered = fault != "answer_too_late"
 
             def _forward(self, body):
                 conn = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port, timeout=30)
@@ -108,7 +157,7 @@ class FaultProxy:
 
         return Handler
 
-    timeout_seconds = 6
+    timeout_seconds = 6  # longer than the tests' STRIPE_TIMEOUT (3 s)
     delay_seconds = 2
     latency = 0.0  # seconds added to every request that reaches Stripe
 

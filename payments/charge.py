@@ -90,6 +90,7 @@ def _charge(order, payment, may_save_intent):
             created = None
             if not payment.payment_intent_id:
                 created = gateway.create_intent(order, payment)
+                failpoints.hit("charge.before_save_intent", order.id)  # created at Stripe, its id not saved yet
                 payment = _save_intent(payment, created.id, may_save_intent, card_fingerprint=_fingerprint(created))
                 if payment.payment_intent_id != created.id:  # a concurrent run saved its intent first,
                     _cancel_quietly(created.id)  # or the order was canceled meanwhile

@@ -279,6 +279,17 @@ def eventually(check, timeout=10):
     return result
 
 
+def label_files(order_id):
+    """The label PDFs on disk for the order: one, however many times create_label ran (a
+    second render would be stored beside the first, as <id>_<random>.pdf)."""
+    return sorted((settings.MEDIA_ROOT / "labels").glob(f"{order_id}*.pdf"))
+
+
+def receipt_emails(smtp_sink, order):
+    """The receipt e-mails the SMTP sink received for the order (its subject names the order)."""
+    return smtp_sink.to(order.email, f"{str(order.pk)[:8]} is on its way")
+
+
 def wait_for_status(order_id, statuses, timeout=45):
     """Poll the database until the order reaches one of `statuses`; return the order."""
     import time

@@ -76,6 +76,11 @@ class Worker(Process):
                 "--without-gossip", "--without-mingle"]
         super().__init__(args, {**os.environ, "DATABASE_URL": test_database_url(), "CHECKOUT_RATE_LIMIT": "", **env},
                          log_path, "ready.")
+        self.broker_url = self.env.get("CELERY_BROKER_URL") or settings.CELERY_BROKER_URL
+
+    def settle(self, timeout=60):
+        """settle() on this worker's broker: after it, nothing more can arrive (count then)."""
+        return settle(timeout, broker_url=self.broker_url)
 
 
 def wait_until_idle(timeout=60, broker_url=None):
@@ -92,6 +97,37 @@ def wait_until_idle(timeout=60, broker_url=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not any(client.llen(q) for q in QUEUES) and not client.hlen("unacked"):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def settle(timeout=60, broker_url=None, quiet=0.3):
+    """Until nothing more can arrive: no message waits in a queue, none is held by a worker
+    (running, or a retry waiting out its countdown, or a lock retry), and it stays so for
+    `quiet` seconds (a message moving from a queue to a worker is briefly in neither count).
+    Counting effects (e-mails at the SMTP sink, label files, events, charges) after this
+    sees every late duplicate a retry or a redelivery could still bring."""
+    broker_url = broker_url or settings.CELERY_BROKER_URL
+    if is_amqp(broker_url):
+        from tests import rabbit
+
+        def idle():
+            return rabbit.idle(broker_url)
+    else:
+        client = redis.Redis.from_url(broker_url)
+
+        def idle():
+            return not any(client.llen(q) for q in QUEUES) and not client.hlen("unacked")
+    deadline = time.monotonic() + timeout
+    idle_since = None
+    while time.monotonic() < deadline:
+        checked_at = time.monotonic()
+        if not idle():
+            idle_since = None
+        elif idle_since is None:
+            idle_since = checked_at
+        elif checked_at - idle_since >= quiet:
             return True
         time.sleep(0.1)
     return False

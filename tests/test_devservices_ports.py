@@ -32,6 +32,8 @@ def test_a_port_taken_meanwhile_is_replaced_and_the_new_one_kept(tmp_path):
     port = first.port
     first.stop()
     squatter = socket.socket()
+    # The first server's closed connections may linger in TIME_WAIT on that port.
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     squatter.bind(("127.0.0.1", port))
     squatter.listen()
     try:

@@ -8,9 +8,14 @@ from orders.models import Order, OrderEvent, Shipment
 from orders.tasks import fulfill_order
 from payments.audit import succeeded_charges_by_order
 from payments.models import Payment
-from tests.conftest import eventually, wait_for_status
+from tests.conftest import label_files, receipt_emails, wait_for_status
 
 FINAL = ("fulfilled", "payment_failed", "needs_review")
+CONFIRM = r"/v1/payment_intents/[^/]+/confirm$"
+
+# Counts of effects (e-mails at the SMTP sink, label files, charges at Stripe) are taken after
+# worker.settle(): once no message is queued, held, or waiting out a retry, nothing more can
+# arrive, so a late duplicate (a lock retry, a redelivery) would be counted too.
 
 # Each test on both brokers: the session's worker on Redis, or on the RabbitMQ test vhost
 # (this process's publishes go there too meanwhile: the `worker` fixture in tests/conftest.py).
@@ -33,6 +38,7 @@ def test_an_order_is_charged_labelled_receipted_and_fulfilled(broker_kind, worke
     order_id = place(api, checkout_body, email=email)
 
     order = wait_for_status(order_id, FINAL)
+    assert worker.settle()
 
     assert order.status == "fulfilled"
     assert history(order_id) == [("", "pending"), ("pending", "paid"), ("paid", "fulfilled")]
@@ -40,8 +46,9 @@ def test_an_order_is_charged_labelled_receipted_and_fulfilled(broker_kind, worke
     assert payment.status == "succeeded" and payment.amount == 3600 and payment.payment_intent_id.startswith("pi_")
     assert succeeded_charges_by_order()[order_id] == 1
     shipment = Shipment.objects.get(order=order)
-    assert shipment.label.open("rb").read(4) == b"%PDF"
-    [receipt] = smtp_sink.to(email, "on its way")
+    assert [path.read_bytes()[:4] for path in label_files(order_id)] == [b"%PDF"]
+    assert shipment.label.path == str(label_files(order_id)[0])
+    [receipt] = receipt_emails(smtp_sink, order)
     assert shipment.tracking_number in receipt.get_body(("plain",)).get_content()
     assert "$36.00" in receipt.get_body(("html",)).get_content()
     # What the shopper sees through the API.
@@ -61,6 +68,7 @@ def test_a_declined_card_fails_the_order_restocks_and_tells_the_shopper(card, br
     order_id = place(api, checkout_body, email=email, payment_method=card)
 
     order = wait_for_status(order_id, FINAL)
+    assert worker.settle()
 
     assert order.status == "payment_failed"
     assert "declined" in OrderEvent.objects.get(order=order, to_status="payment_failed").message
@@ -68,26 +76,29 @@ def test_a_declined_card_fails_the_order_restocks_and_tells_the_shopper(card, br
     assert not Shipment.objects.filter(order=order).exists()
     assert succeeded_charges_by_order()[order_id] == 0
     assert Payment.objects.get(order=order).status == "failed"
-    [failure] = eventually(lambda: smtp_sink.to(email, "Payment failed"))
+    [failure] = smtp_sink.to(email, "Payment failed")
     assert "Nothing has been charged" in failure.get_body(("plain",)).get_content()
-    assert not smtp_sink.to(email, "on its way")
+    assert not smtp_sink.to(email, "on its way") and label_files(order_id) == []
 
 
 def test_fulfill_order_sent_10_times_at_once_charges_ships_and_receipts_once(broker_kind, worker, api, product,
-                                                                            checkout_body, smtp_sink):
+                                                                            checkout_body, smtp_sink, stripe_proxy):
     email = f"dup-{broker_kind}@example.com"
     order_id = place(api, checkout_body, email=email)
     for _ in range(10):
         fulfill_order.delay(order_id)
 
     order = wait_for_status(order_id, FINAL)
+    assert worker.settle()  # every copy has run, retries included
 
     assert order.status == "fulfilled"
     assert succeeded_charges_by_order()[order_id] == 1
-    assert Shipment.objects.filter(order=order).count() == 1
-    assert Notification.objects.filter(order=order, kind="receipt").count() == 1
-    assert len(smtp_sink.to(email, "on its way")) == 1
+    assert len(label_files(order_id)) == 1
+    assert len(receipt_emails(smtp_sink, order)) == 1
     assert history(order_id) == [("", "pending"), ("pending", "paid"), ("paid", "fulfilled")]
+    # The order lock: while one run charged, the others did not call Stripe alongside it.
+    for write in (r"/v1/customers$", r"/v1/payment_intents$", CONFIRM):
+        assert len(stripe_proxy.calls("POST", write, order_id)) == 1, write
 
 
 def test_running_fulfill_order_again_after_fulfilled_changes_nothing(broker_kind, worker, api, product, checkout_body,
@@ -95,25 +106,29 @@ def test_running_fulfill_order_again_after_fulfilled_changes_nothing(broker_kind
     email = f"again-{broker_kind}@example.com"
     order_id = place(api, checkout_body, email=email)
     wait_for_status(order_id, FINAL)
+    assert worker.settle()
     before = (history(order_id), Payment.objects.get(order_id=order_id).payment_intent_id)
 
     assert fulfill_order.delay(order_id).get(timeout=30) == "fulfilled"
 
+    assert worker.settle()
     assert (history(order_id), Payment.objects.get(order_id=order_id).payment_intent_id) == before
     assert succeeded_charges_by_order()[order_id] == 1
-    assert len(smtp_sink.to(email, "on its way")) == 1
+    assert len(receipt_emails(smtp_sink, Order.objects.get(pk=order_id))) == 1
+    assert len(label_files(order_id)) == 1
 
 
 @pytest.mark.parametrize("fault", ["500", "429"])
 def test_transient_stripe_failures_are_retried_and_charge_once(fault, broker_kind, worker, api, product, checkout_body,
                                                                stripe_proxy):
-    stripe_proxy.inject("POST", r"/v1/payment_intents/[^/]+/confirm$", fault, times=3)
+    stripe_proxy.inject("POST", CONFIRM, fault, times=3)
 
     order_id = place(api, checkout_body, email=f"flaky-{fault}-{broker_kind}@example.com")
     order = wait_for_status(order_id, FINAL, timeout=60)
 
     assert order.status == "fulfilled"
-    assert len(stripe_proxy.faults_served()) == 3
+    assert [(c.fault, c.forwarded) for c in stripe_proxy.faults_served()] == [(fault, False)] * 3
+    assert len(stripe_proxy.reached_stripe("POST", CONFIRM, order_id)) == 1
     assert Payment.objects.get(order=order).attempts == 4
     assert succeeded_charges_by_order()[order_id] == 1
 
@@ -125,13 +140,16 @@ def test_duplicate_label_and_receipt_tasks_make_one_label_and_one_email(broker_k
     email = f"fanout-{broker_kind}@example.com"
     order_id = place(api, checkout_body, email=email)
     wait_for_status(order_id, FINAL)
+    assert worker.settle()
     label_before = Shipment.objects.get(order_id=order_id).label.name
 
     group([signature("orders.tasks.create_label", args=[order_id]) for _ in range(4)]
           + [signature("notifications.tasks.send_receipt", args=[order_id]) for _ in range(4)]).apply_async().get(30)
 
+    assert worker.settle()
     assert Shipment.objects.get(order_id=order_id).label.name == label_before
-    assert len(smtp_sink.to(email, "on its way")) == 1
+    assert len(label_files(order_id)) == 1  # no second PDF rendered beside the first
+    assert len(receipt_emails(smtp_sink, Order.objects.get(pk=order_id))) == 1
     assert history(order_id)[-1] == ("paid", "fulfilled")
 
 

@@ -1,5 +1,6 @@
 """orders.operations and the developer commands that use them."""
 
+import os
 import time
 from collections import defaultdict
 from io import StringIO
@@ -8,6 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from catalog.models import Stock
+from harbor import failpoints
+from harbor.locks import redis_client
 from orders import operations
 from orders.checkout import place_order
 from orders.fulfillment import fulfill
@@ -16,7 +19,7 @@ from payments import gateway
 from payments.audit import succeeded_charges_by_order
 from payments.models import Payment
 from tests.concurrency import run_concurrently
-from tests.conftest import queued_tasks
+from tests.conftest import eventually, queued_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ADDRESS = {"name": "A", "line1": "1 Road", "line2": "", "city": "C", "postal_code": "P", "country": "GB"}
@@ -63,14 +66,60 @@ def test_cancel_is_refused_once_the_order_was_charged(order):
     assert Order.objects.get(pk=order.pk).status == "pending"
 
 
+# Where fulfill_order's charge is when an ops cancel lands (a failpoint holds it there): what
+# the cancel answers, where the charge leaves the order, and the order's intents at Stripe.
+CANCEL_LANDS = {
+    "charge.before_stripe": ("canceled, stock released", "canceled", ["canceled"]),
+    "charge.before_save_intent": ("canceled, stock released", "canceled", ["canceled"]),
+    "charge.before_confirm": ("cancel queued (the payment is canceled at Stripe first)", "paid", ["succeeded"]),
+}
+
+
+@pytest.mark.parametrize("point", CANCEL_LANDS)
+def test_a_cancel_landing_at_each_step_of_a_charge_never_charges_a_canceled_order(point, product, broker,
+                                                                                  settings):
+    """Each side of the charge-versus-cancel race, forced in turn: the charge is held at a
+    failpoint, the cancel runs, the charge goes on. Before the intent's id is saved, the
+    cancel wins and the intent the charge made is canceled at Stripe; once it is saved, the
+    cancel is queued (to cancel at Stripe first) and the charge wins."""
+    cancel_says, final, intents = CANCEL_LANDS[point]
+    settings.FAILPOINTS = True  # in this process: the charge runs here, in a thread
+    order = place_order(email=f"race-{point}@example.com", lines=[{"product": product, "quantity": 3}],
+                        payment_method="pm_card_visa", shipping_address=ADDRESS)[0]
+    broker.delete("payments")
+    failpoints.forget(redis_client(), point)
+    failpoints.arm(redis_client(), point, order.id, "wait:30")
+
+    def side(n):
+        if n == 0:
+            return fulfill(order.id)
+        assert eventually(lambda: failpoints.hit_log(redis_client(), point), 20), "the charge never got there"
+        try:
+            return operations.cancel(Order.objects.get(pk=order.pk), actor="ops-bob")
+        finally:
+            failpoints.release(redis_client(), point)
+
+    charged, cancel = run_concurrently(side, 2)
+
+    assert failpoints.hit_log(redis_client(), point) == [(os.getpid(), str(order.id))]
+    assert (cancel, charged) == (cancel_says, final)
+    order.refresh_from_db()
+    assert order.status == final
+    assert intent_statuses_by_order()[str(order.id)] == intents
+    assert succeeded_charges_by_order()[str(order.id)] == (1 if final == "paid" else 0)
+    assert Stock.objects.get(product=product).available == (47 if final == "paid" else 50)
+    if final == "paid":  # the queued cancel will find the charge and leave the order paid
+        assert queued_tasks(broker, "payments") == [("orders.tasks.cancel_order", [str(order.id)])]
+
+
 ROUNDS, STAGGER = 10, 0.004  # the cancel starts 0, 4, ..., 36 ms after the charge (about 30 ms on localstripe)
 
 
 def test_a_charge_racing_a_cancel_never_charges_a_canceled_order(product, broker):
     """fulfill_order's charge and an ops cancel start together on each of 10 orders (the cancel a
-    little later each round, so it lands before, during and after the charge). Whichever wins:
-    a canceled order was never charged and has no confirmed intent; otherwise the order was
-    charged once and is paid, and the cancel was refused or queued (to cancel at Stripe first)."""
+    little later each round), unforced: whichever wins, a canceled order was never charged and
+    has no confirmed intent; otherwise the order was charged once and is paid, and the cancel
+    was refused or queued. (Each side is forced in turn by the test above.)"""
     orders = [place_order(email=f"race{i}@example.com", lines=[{"product": product, "quantity": 3}],
                           payment_method="pm_card_visa", shipping_address=ADDRESS)[0] for i in range(ROUNDS)]
     outcomes = []

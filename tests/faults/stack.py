@@ -25,7 +25,7 @@ from harbor import brokers
 from harbor.devservices.base import free_port, pid_alive
 from harbor.devservices.servers import Redis
 from tests import rabbit
-from tests.realworker import Process, Worker, test_database_url, wait_until_idle
+from tests.realworker import Process, Worker, settle, test_database_url, wait_until_idle
 from tests.tcpproxy import TcpProxy
 
 TIMINGS = {
@@ -109,9 +109,9 @@ class Stack:
         deadline = time.monotonic() + 30
         while True:
             try:
-                requests.get(self.web_url + "/api/products/", timeout=2)
+                requests.get(self.web_url + "/api/products/", timeout=5)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or its first answer is slow
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
@@ -138,6 +138,16 @@ class Stack:
 
     def wait_until_idle(self, timeout=60):
         return wait_until_idle(timeout, broker_url=self.broker_url)
+
+    def settle(self, timeout=60):
+        """Until nothing more can arrive (tests/realworker.settle): then count effects."""
+        return settle(timeout, broker_url=self.broker_url)
+
+    def queued(self, queue="payments"):
+        """Messages waiting in a queue of this stack's broker (not those a worker holds)."""
+        if self.broker_kind == "rabbitmq":
+            return rabbit.ready(self.broker_url, names=(queue,)).get(queue, 0)
+        return redis.Redis.from_url(self.broker_url).llen(queue)
 
     @property
     def redis_client(self):
@@ -194,3 +204,14 @@ def pool_children(worker_pid):
     import psutil
 
     return [child.pid for child in psutil.Process(worker_pid).children() if pid_alive(child.pid)]
+
+
+def received(log_path, task, order_id, what="received"):
+    """The ids of the `task` messages for the order that a worker's log says it received (or,
+    with what="succeeded", that it finished). A redelivered message keeps its id (so does a
+    retry the task sends itself); a task sent again by reconciliation, or as a duplicate,
+    has a new one."""
+    import re
+
+    pattern = re.compile(rf"Task {re.escape(task)}\[([0-9a-f-]+)\] {what}\b.*'args': \"[(\[]'{order_id}'")
+    return pattern.findall(Path(log_path).read_text(errors="replace"))

@@ -33,7 +33,7 @@ def test_a_task_failing_with_an_unexpected_error_is_dead_lettered_and_its_order_
     review = OrderEvent.objects.get(order=order, to_status="needs_review")
     assert re.search(r"\b3 (times|fulfillment runs)", review.message), review.message
     assert len(failpoints.hits(stack.redis_client, "fulfill.start", "any")) == 3
-    assert_invariants([order_id], smtp_sink)
+    assert_invariants(stack, [order_id], smtp_sink)
     if broker_kind == "rabbitmq":  # Redis drops a rejected message; RabbitMQ dead-letters it
         assert eventually(lambda: len(stack.dead_letters()) >= 3, 10)
         assert [(d["task"], d["args"], d["reason"], d["queue"]) for d in stack.dead_letters()] == [
@@ -61,4 +61,4 @@ def test_a_message_that_kills_its_worker_every_time_is_dead_lettered_at_the_deli
     failpoints.disarm(stack.redis_client, "fulfill.received", "any")
     stack.beat()
     assert wait_final([order_id], timeout=60), stack.logs()
-    assert assert_invariants([order_id], smtp_sink)[order_id].status == "fulfilled"
+    assert assert_invariants(stack, [order_id], smtp_sink)[order_id].status == "fulfilled"

@@ -1,52 +1,95 @@
 """Fault matrix: the broker, Redis and PostgreSQL failing under a running shop."""
 
+import json
 import time
 import uuid
 
 import pytest
 import requests
 from django.db import connection
+from django_celery_results.models import TaskResult
 from kombu import Connection
 
 from harbor import brokers, failpoints
+from harbor.devservices.base import pid_alive
 from orders.models import Order
+from payments.models import Payment
 from tests.conftest import eventually
 from tests.faults.conftest import assert_invariants, wait_final
+from tests.faults.stack import received
 
 pytestmark = pytest.mark.brokers("redis", "rabbitmq")
 
 
 def test_the_broker_lost_mid_run_loses_no_order(broker_kind, stack, smtp_sink):
     stack.web(), stack.beat()
-    stack.worker(concurrency=3)
+    worker = stack.worker(concurrency=3)
+    failpoints.arm(stack.redis_client, "charge.before_confirm", "any", "wait:60", times=3)
     order_ids = [stack.place(f"broker-lost-{i}@example.com") for i in range(8)]
-
+    # Mid-run: three runs are charging (each holds its order, its intent saved and not
+    # confirmed), the other orders' messages wait in the broker.
+    assert eventually(lambda: len(failpoints.hit_log(stack.redis_client, "charge.before_confirm")) == 3, 30)
+    running = [order_id for _, order_id in failpoints.hit_log(stack.redis_client, "charge.before_confirm")]
+    assert set(Order.objects.filter(pk__in=running).values_list("status", flat=True)) == {"pending"}
+    assert Payment.objects.filter(order_id__in=running, payment_intent_id__isnull=False).count() == 3
+    assert stack.queued("payments") >= 1, "nothing waited in the broker"
+    waiting = [o for o in order_ids if o not in running]  # not started: their messages are in the broker
+    assert not Payment.objects.filter(order_id__in=waiting).exists()
     if broker_kind == "redis":
+        assert stack.redis_client.hlen("unacked") >= 3  # the running deliveries, not yet acknowledged
+
         stack.restart_redis(down_for=1)  # queued messages, unacked messages and locks are all gone
+        assert stack.queued("payments") == 0 and not stack.redis_client.hlen("unacked")
     else:  # every connection cut for a second: deliveries in flight go back to the (durable) quorum queues
         stack.broker_down()
         time.sleep(1)
         stack.broker_back()
+    failpoints.release(stack.redis_client, "charge.before_confirm", times=3)  # the runs go on
     order_ids += [stack.place(f"broker-after-{i}@example.com") for i in range(4)]
 
     assert wait_final(order_ids, timeout=120), stack.logs()
-    orders = assert_invariants(order_ids, smtp_sink)
+    orders = assert_invariants(stack, order_ids, smtp_sink)
     assert {o.status for o in orders.values()} == {"fulfilled"}
+    if broker_kind == "redis":  # what Redis lost, reconciliation sent again
+        assert reconciled("fulfill_order") >= len(waiting), worker.tail()
+
+
+def reconciled(action):
+    """How many times reconciliation (Beat's reconcile_stuck_orders) did `action`, from its results."""
+    results = TaskResult.objects.filter(task_name="orders.tasks.reconcile_stuck_orders", status="SUCCESS")
+    return sum(json.loads(r.result or "{}").get(action, 0) for r in results)
+
+
+def worker_backends(pid):
+    """The PostgreSQL backends serving process `pid` (matched by its client sockets' ports)."""
+    import psutil
+
+    server_port = int(connection.settings_dict["PORT"])
+    ports = [c.laddr.port for c in psutil.Process(pid).net_connections("tcp")
+             if c.raddr and c.raddr.port == server_port]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND client_port = ANY(%s)",
+                       [ports])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def test_the_workers_database_connection_killed_mid_task(stack, smtp_sink):
-    stack.web(), stack.worker()
-    failpoints.arm(stack.redis_client, "charge.before_confirm", "any", "sleep:2", times=1)
+    stack.web()
+    worker = stack.worker()
+    failpoints.arm(stack.redis_client, "charge.before_confirm", "any", "wait:60", times=1)
     order_id = stack.place("pg-kill@example.com")
-    assert eventually(lambda: failpoints.hits(stack.redis_client, "charge.before_confirm", "any"), 30)
+    assert eventually(lambda: failpoints.hit_log(stack.redis_client, "charge.before_confirm"), 30), stack.logs()
+    [(pid, _)] = failpoints.hit_log(stack.redis_client, "charge.before_confirm")
+    [backend] = worker_backends(pid)  # the pool child running the order's charge, and only its connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        assert cursor.fetchone()[0] >= 1
+        cursor.execute("SELECT pg_terminate_backend(%s)", [backend])
+        assert cursor.fetchone()[0] is True
+    failpoints.release(stack.redis_client, "charge.before_confirm")
 
     assert wait_final([order_id]), stack.logs()
-    assert assert_invariants([order_id], smtp_sink)[order_id].status == "fulfilled"
+    assert "terminating connection due to administrator command" in worker.log_path.read_text(errors="replace")
+    assert assert_invariants(stack, [order_id], smtp_sink)[order_id].status == "fulfilled"
 
 
 def test_checkout_with_the_broker_down_is_accepted_and_fulfilled_once_it_is_back(broker_kind, stack, smtp_sink):
@@ -62,8 +105,10 @@ def test_checkout_with_the_broker_down_is_accepted_and_fulfilled_once_it_is_back
 
     stack.broker_back()  # same port; nobody acts: beat's reconciliation re-enqueues the order
 
+    assert could_not_publish(stack, order_id)  # the fault: the publish itself failed
     assert wait_final([order_id], timeout=90), stack.logs()
-    assert assert_invariants([order_id], smtp_sink)[order_id].status == "fulfilled"
+    assert assert_invariants(stack, [order_id], smtp_sink)[order_id].status == "fulfilled"
+    assert reconciled("fulfill_order") >= 1
     assert answered_in < (10 if broker_kind == "redis" else 1.5), answered_in
 
 
@@ -81,6 +126,7 @@ def test_checkout_with_the_broker_blackholed_answers_within_a_second_and_is_fulf
         order_ids.append(stack.place(email))
         answered_in.append(time.monotonic() - started)
         assert Order.objects.get(pk=order_ids[-1]).status == "pending"
+        assert could_not_publish(stack, order_ids[-1])
         health = requests.get(stack.web_url + "/healthz", timeout=10)
         assert health.status_code == 503 and health.json()["broker"] == "down"
         stack.broker_back()
@@ -90,26 +136,37 @@ def test_checkout_with_the_broker_blackholed_answers_within_a_second_and_is_fulf
     place_blackholed("blackholed-pooled@example.com")  # ...then stalled
 
     assert wait_final(order_ids, timeout=90), stack.logs()
-    orders = assert_invariants(order_ids, smtp_sink)
+    orders = assert_invariants(stack, order_ids, smtp_sink)
     assert {o.status for o in orders.values()} == {"fulfilled"}
     assert max(answered_in) < 1.5, answered_in
 
 
+def could_not_publish(stack, order_id):
+    """The web process logged that its publish of the order's fulfill_order failed."""
+    web_logs = [p.log_path for p in stack.processes if p.log_path.name.startswith("web")]
+    text = "".join(path.read_text(errors="replace") for path in web_logs)
+    return f"could not publish orders.tasks.fulfill_order for order {order_id}" in text
+
+
 def test_web_process_dying_between_commit_and_publish_loses_nothing(stack, smtp_sink):
-    stack.web(), stack.worker(), stack.beat()
+    stack.web(), stack.beat()
+    worker = stack.worker()
     failpoints.arm(stack.redis_client, "checkout.before_publish", "any", "kill", times=1)
     body = {"email": "web-dies@example.com", "lines": [{"sku": "MUG-001", "quantity": 1}],
             "payment_method": "pm_card_visa", "shipping_address": {"name": "A", "line1": "1 Road", "city": "C",
                                                                   "postal_code": "P", "country": "GB"}}
 
-    try:
+    with pytest.raises(requests.ConnectionError):  # the gunicorn worker died after commit: no answer
         requests.post(stack.web_url + "/api/orders/", json=body, timeout=15)
-    except requests.ConnectionError:
-        pass  # the gunicorn worker died after commit: the shopper saw an error
-    [order] = eventually(lambda: list(Order.objects.filter(email="web-dies@example.com")), 10)
 
-    assert wait_final([str(order.pk)], timeout=90), stack.logs()
-    assert assert_invariants([str(order.pk)], smtp_sink)[str(order.pk)].status == "fulfilled"
+    [(pid, order_id)] = failpoints.hit_log(stack.redis_client, "checkout.before_publish")
+    assert not pid_alive(pid)  # the web worker that committed the order is dead
+    # Committed and never published: pending, untouched, and no worker ever got its task.
+    assert Order.objects.get(pk=order_id).status == "pending" and not Payment.objects.filter(order_id=order_id)
+    assert received(worker.log_path, "orders.tasks.fulfill_order", order_id) == []
+    assert wait_final([order_id], timeout=90), stack.logs()
+    assert assert_invariants(stack, [order_id], smtp_sink)[order_id].status == "fulfilled"
+    assert reconciled("fulfill_order") >= 1  # the way out: reconciliation sent it
 
 
 class Exploit:
@@ -161,9 +218,11 @@ def test_two_beat_processes_at_once_fulfil_each_stuck_order_once(stack, smtp_sin
                                  payment_method="pm_card_visa", shipping_address=address)[0].pk) for i in range(6)]
     Order.objects.filter(pk__in=order_ids).update(updated_at=Order.objects.get(pk=order_ids[0]).created_at)
 
-    stack.beat("beat1", reconcile_interval=1), stack.beat("beat2", reconcile_interval=1)
+    beats = stack.beat("beat1", reconcile_interval=1), stack.beat("beat2", reconcile_interval=1)
 
     assert wait_final(order_ids, timeout=90), stack.logs()
-    orders = assert_invariants(order_ids, smtp_sink)
+    assert all("Sending due task Reconcile stuck orders" in beat.log_path.read_text() for beat in beats)
+    assert reconciled("fulfill_order") == len(order_ids)  # each stuck order sent once, by one of them
+    orders = assert_invariants(stack, order_ids, smtp_sink)
     assert {o.status for o in orders.values()} == {"fulfilled"}
     assert all(o.events.filter(to_status="paid").count() == 1 for o in orders.values())

@@ -1,9 +1,14 @@
+import time
+
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.money import MoneyError, parse_money
 from harbor.locks import order_lock
 from orders import operations, refunds
 from orders.management.commands._orders import get_order
+
+
+NOW_WAIT = 15  # seconds --now waits for a task that holds the order
 
 
 class Command(BaseCommand):
@@ -35,8 +40,18 @@ class Command(BaseCommand):
             raise CommandError(str(exc))
         if now:
             # Under the order's lock, as the task: the queued task then finds the refund made.
-            with order_lock(order.id) as held:
-                done = refunds.carry_out(order.id, actor=actor) if held else "a task holds the order: queued"
+            # A task that is just finishing (a receipt, a label) may still hold it: wait a little
+            # for it rather than leave "--now" to the queue.
+            deadline = time.monotonic() + NOW_WAIT
+            while True:
+                with order_lock(order.id) as held:
+                    if held:
+                        done = refunds.carry_out(order.id, actor=actor)
+                        break
+                if time.monotonic() > deadline:
+                    done = "a task holds the order: queued"
+                    break
+                time.sleep(0.2)
             self.stdout.write(f"{order.id}: {done}")
         else:
             self.stdout.write(f"{order.id}: {outcome}")
