@@ -286,8 +286,9 @@ def label_files(order_id):
 
 
 def receipt_emails(smtp_sink, order):
-    """The receipt e-mails the SMTP sink received for the order (its subject names the order)."""
-    return smtp_sink.to(order.email, f"{str(order.pk)[:8]} is on its way")
+    """The receipt e-mails the SMTP sink received for the order (its subject names the order by
+    its reference, HB-10427)."""
+    return smtp_sink.to(order.email, f"{order.reference} is on its way")
 
 
 def wait_for_status(order_id, statuses, timeout=45):
