@@ -7,7 +7,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench install install-dev chromium promtool wrk clean
+.PHONY: run test audit bench install install-dev chromium promtool wrk node clean
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 CHROMIUM ?= /usr/bin/chromium
@@ -32,8 +32,27 @@ install-dev: $(VENV)/.installed-dev
 run: $(VENV)/.installed
 	$(PY) -m harbor.devservices run
 
-test: $(VENV)/.installed-dev chromium promtool
+test: $(VENV)/.installed-dev chromium promtool node_modules/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The pages' audit alone (Lighthouse and axe-core on the live shop; also part of `make test`).
+audit: $(VENV)/.installed-dev chromium node_modules/.installed
+	$(PY) -m pytest tests/browser/test_audit.py -s $(PYTEST_ARGS)
+
+# Lighthouse, axe-core and playwright-core for the audit, exactly as package-lock.json pins them,
+# into ./node_modules (no install scripts run: nothing is downloaded beyond the packages).
+node_modules/.installed: package.json package-lock.json | node
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+node:
+	@command -v npm >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's nodejs and npm for the page audit"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get install -y -q nodejs npm >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q nodejs npm >/dev/null; } \
+	      || { echo "make: could not install nodejs and npm with apt-get" >&2; exit 1; }; \
+	  else echo "make test: the page audit needs Node.js 18.16 or newer and npm (apt-get install nodejs npm)" >&2; exit 1; fi; }
 
 # `make bench`: never part of `make test`. Writes var/bench/ (and docs/bench/ for the README).
 $(VENV)/.installed-bench: requirements-bench.txt requirements.txt | $(PY)
@@ -75,4 +94,4 @@ promtool:
 	  else echo "make test: the alert rules' tests need promtool: install Debian's prometheus package" >&2; exit 1; fi; }
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis
+	rm -rf $(VENV) var .pytest_cache .hypothesis node_modules

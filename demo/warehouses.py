@@ -17,5 +17,5 @@ WAREHOUSES = {
 
 def split(units):
     """(Portsmouth's, Newark's) units of a product stocked `units` in all."""
-    newark = max(1, units // 3)
+    newark = max(1, units // 3) if units >= 2 else 0
     return units - newark, newark

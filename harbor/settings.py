@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "django.contrib.sitemaps",
+    "allauth",  # shopper accounts (accounts/): sign-up with e-mail verification, log in, password reset
+    "allauth.account",
     "rest_framework",
     "drf_spectacular",
     "django_celery_beat",
@@ -60,6 +63,7 @@ INSTALLED_APPS = [
     "notifications",
     "returns",  # goods sent back: requested by the shopper, approved and received by ops, refunded
     "storefront",
+    "accounts",  # the shopper's account: My orders, saved addresses, deleting the account
     "demo",  # the demo shop's data: manage.py seed_catalog
     "loadtest",  # load tools: manage.py soak, the benchmark's no-op task (never used by the shop itself)
 ]
@@ -67,6 +71,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",  # first: times the whole request
     "django.middleware.security.SecurityMiddleware",
+    "harbor.compression.HTMLGZipMiddleware",  # HTML pages compressed for browsers that ask (harbor/compression.py)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -76,6 +81,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "axes.middleware.AxesMiddleware",  # answers a locked-out login with the lock-out page
     "django_prometheus.middleware.PrometheusAfterMiddleware",  # last: counts responses by view and status
 ]
@@ -86,8 +92,9 @@ WSGI_APPLICATION = "harbor.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        # orders/ overrides the admin's index (the ops panel): searched before django.contrib.admin's own.
-        "DIRS": [BASE_DIR / "orders" / "templates"],
+        # orders/ overrides the admin's index (the ops panel), accounts/ django-allauth's layout and
+        # form elements (the shop's look): searched before those apps' own templates.
+        "DIRS": [BASE_DIR / "orders" / "templates", BASE_DIR / "accounts" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -136,17 +143,58 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Admin login lock-out (django-axes): AXES_FAILURE_LIMIT failed logins for one username from one
-# client (harbor.clientip, as every other limit reads it) lock that pair out for
-# AXES_COOLOFF_HOURS. Per username *and* client, so nobody can lock a staff member out from
-# elsewhere. `manage.py axes_reset` lifts a lock-out; the admin lists the attempts.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Login lock-out (django-axes), for the admin and the shoppers' logins alike: AXES_FAILURE_LIMIT
+# failed logins for one login name (a username, or a shopper's e-mail address: harbor/auth.py)
+# from one client (harbor.clientip, as every other limit reads it) lock that pair out for
+# AXES_COOLOFF_HOURS. Per name *and* client, so nobody can lock someone out from elsewhere.
+# `manage.py axes_reset` lifts a lock-out; the admin lists the attempts. Shoppers' logins are
+# also limited by django-allauth's own rate limits (ACCOUNT_RATE_LIMITS below).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend",
+                           "allauth.account.auth_backends.AuthenticationBackend"]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "harbor.clientip.client_ip"
+AXES_USERNAME_CALLABLE = "harbor.auth.login_name"
+AXES_LOCKOUT_CALLABLE = "harbor.auth.lockout_response"
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+
+# Shopper accounts (django-allauth; accounts/): the e-mail address is the login, verified before
+# the first login (the link in the e-mail logs the shopper in); one address per account, changed
+# by verifying the new one. Its own rate limits (per client as harbor.clientip counts them, and
+# per address) come on top of the lock-out above.
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "accounts:orders"
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False  # a mail scanner opening the link must not verify the address
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+ACCOUNT_CHANGE_EMAIL = True  # one address per account: a new one replaces it once verified
+ACCOUNT_EMAIL_NOTIFICATIONS = True  # "your e-mail/password was changed" mails
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = None  # the login form asks ("Remember me")
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "Harbor: "
+ACCOUNT_PREVENT_ENUMERATION = True  # sign-up and password reset answer alike for known and unknown addresses
+# Failed logins: per client here; per address *and* client by django-axes above (allauth's own
+# per-address limit would let anyone lock a shopper out from everywhere, so it is not used).
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env.str("ACCOUNT_LOGIN_FAILED_LIMIT", default="10/m/ip"),
+    "signup": env.str("ACCOUNT_SIGNUP_LIMIT", default="20/m/ip"),
+    "reset_password": env.str("ACCOUNT_RESET_PASSWORD_LIMIT", default="20/m/ip,5/m/key"),
+}
+for _name, _rate in ACCOUNT_RATE_LIMITS.items():
+    if not _rate:
+        ACCOUNT_RATE_LIMITS[_name] = False  # empty: off (allauth's own default would apply otherwise)
+SESSION_COOKIE_AGE = 14 * 24 * 3600  # "Remember me"; without it the session ends with the browser
+
+# "Find my order" (storefront/views/find_order.py): requests per client, and per e-mail address
+# (so nobody can fill someone's inbox); empty turns a limit off.
+FIND_ORDER_RATE_LIMIT = env.str("FIND_ORDER_RATE_LIMIT", default="10/hour")
+FIND_ORDER_EMAIL_LIMIT = env.str("FIND_ORDER_EMAIL_LIMIT", default="3/hour")
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -157,6 +205,33 @@ STATIC_ROOT = VAR_DIR / "static"
 WHITENOISE_ROOT = BASE_DIR / "harbor" / "public"  # served at the site's root: /favicon.ico
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# Files: "default" holds private files (the shipping labels: served only through their order's
+# capability URL); "catalog" the product pictures and their thumbnails, public, served at
+# /media/catalog/ (storefront/views/media.py: long-lived cache headers), or from S3 with
+# CATALOG_MEDIA_BUCKET (django-storages, installed separately: docs/configuration.md).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "catalog": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": MEDIA_ROOT / "catalog", "base_url": f"/{MEDIA_URL}catalog/"}},
+}
+if os.environ.get("CATALOG_MEDIA_BUCKET"):
+    STORAGES["catalog"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": env.str("CATALOG_MEDIA_BUCKET"),
+        "location": env.str("CATALOG_MEDIA_PREFIX", default="catalog"),
+        "custom_domain": env.str("CATALOG_MEDIA_DOMAIN", default="") or None,  # e.g. a CDN in front of the bucket
+        "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+        "querystring_auth": False,  # public pictures: plain, cacheable URLs
+        "file_overwrite": False,
+        "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+    }}
+# Thumbnails (sorl-thumbnail, catalog/images.py): written to the catalog storage when a picture
+# is saved, their names recorded on it; sorl's own store is not used (catalog/thumbnail_kvstore.py).
+THUMBNAIL_KVSTORE = "catalog.thumbnail_kvstore.KVStore"
+THUMBNAIL_ENGINE = "catalog.thumbnail_engine.Engine"
+THUMBNAIL_STORAGE = "catalog"
+THUMBNAIL_PREFIX = "thumbs/"
+THUMBNAIL_UPSCALE = False
 
 # The checkout body limit (issue: "a body over 64 KiB refused"); Django's own limit
 # guards form posts, the API's JSON parser enforces the same number (harbor/api.py).
@@ -199,7 +274,7 @@ _unpaid_limit = env.str("CHECKOUT_UNPAID_LIMIT", default="3").strip()
 CHECKOUT_UNPAID_LIMIT = int(_unpaid_limit) if _unpaid_limit else None  # empty: off
 for _name in ("CHECKOUT_RATE_LIMIT", "CHECKOUT_FAILED_PAYMENTS_LIMIT", "CHECKOUT_FAILED_PAYMENTS_CARD_LIMIT",
               "CHECKOUT_FAILED_PAYMENTS_SHOP_LIMIT", "CHECKOUT_CARD_SETUP_LIMIT", "SHOPPER_RETURN_LIMIT",
-              "RETURN_REQUEST_LIMIT"):
+              "RETURN_REQUEST_LIMIT", "FIND_ORDER_RATE_LIMIT", "FIND_ORDER_EMAIL_LIMIT"):
     try:
         ratelimit.parse_rate(globals()[_name])
     except (ValueError, KeyError):
@@ -349,8 +424,11 @@ else:
     EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Harbor <orders@harbor.example>")
-# The shop's public address, for links in e-mails (the receipt's "Return items").
-SHOP_URL = env.str("SHOP_URL", default="http://127.0.0.1:8000")
+# The shop's address as shoppers reach it: the links in e-mails (sent by workers, with no request
+# to read it from) start with it. Default: https://<first ALLOWED_HOSTS> in prod, this machine's
+# `make run` address in dev.
+SITE_URL = env.str("SITE_URL", default="") or (
+    f"https://{ALLOWED_HOSTS[0]}" if IS_PROD and ALLOWED_HOSTS else f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 SHIP_FROM = {"name": "Harbor Fulfillment", "line1": "1 Quay Street", "line2": "Unit 4",
              "city": "Portsmouth", "postal_code": "PO1 2AB", "country": "GB"}
 

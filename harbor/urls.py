@@ -16,6 +16,9 @@ urlpatterns = [
     path("api/", include("orders.urls")),
     path("api/", include("returns.urls")),
     path("payments/", include("orders.webhook_urls")),  # Stripe webhooks, applied by orders/
+    path("accounts/", include("accounts.urls")),  # the shopper's account: My orders, addresses, deletion
+    path("accounts/", include("allauth.urls")),  # sign up, log in and out, password, e-mail (django-allauth)
+    path("", include("storefront.seo_urls")),  # /robots.txt, /sitemap.xml
     path("", include("storefront.urls")),  # the shop's pages, last: its paths are the short ones
 ]
 

@@ -62,7 +62,7 @@ class ProductWithStockAdmin(ProductAdmin):
     """The catalog's product admin, with the product's stock in each warehouse."""
 
     list_display = [*ProductAdmin.list_display, "available"]
-    inlines = [StockInline]
+    inlines = [*ProductAdmin.inlines, StockInline]
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Stock:

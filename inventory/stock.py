@@ -163,11 +163,3 @@ def allocations(order_id):
                                                                         "product_id")
                 .values_list("warehouse_id", "product_id", "quantity"))
 
-
-def with_available(products, country=None):
-    """`products` (a queryset) annotated with `available`: the units in the active warehouses
-    that ship to `country`, or in all of them while no address is known."""
-    where = Q(stocks__warehouse__active=True)
-    if country:
-        where &= Q(stocks__warehouse__countries__contains=[country.upper()])
-    return products.annotate(available=Coalesce(Sum("stocks__available", filter=where), 0))

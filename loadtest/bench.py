@@ -6,6 +6,8 @@ limit off), raises the demo stock, and measures with wrk:
 - the baseline: the smallest Django JSON view (`/livez`) under the Procfile's gunicorn
   settings, the yardstick of every HTTP ratio; then `GET /api/products/`, `GET /api/orders/{id}/`
   and the storefront's catalog page;
+- search over the demo catalog (sixty products): the storefront's results page and the API's
+  `?search=`, each request the next of a list of shoppers' queries (`search_queries()`);
 - `POST /api/orders/` (a new Idempotency-Key each, the SKUs in turn) at 8 and 32 connections,
   with the Celery workers paused and running; one hot SKU, then a check that nothing oversold;
 - the pipeline: 1,000 orders queued, then the time until all are final, for the old
@@ -119,6 +121,17 @@ def skus():
     return list(Product.objects.filter(active=True).order_by("sku").values_list("sku", flat=True))
 
 
+# What shoppers type: whole words, prefixes being typed, a SKU, two words, and one that finds nothing.
+SEARCHES = ("mug", "enamel", "wool", "brass", "bottle", "tee", "bag", "chart", "rope", "lantern", "blanket", "navy",
+            "steel", "canvas", "cap", "enam", "blank", "lant", "MUG-001", "DRY-20", "wool+socks", "steel+bottle",
+            "anchorage")
+
+
+def search_queries():
+    """The queries of the search runs, URL-encoded (spaces as +)."""
+    return list(SEARCHES)
+
+
 def forget_backlog(measure):
     """Between runs: no message waiting, and no unfinished order left for reconciliation to
     resend. They are the benchmark's own orders: their units go back on the shelf and the
@@ -162,6 +175,10 @@ def http_runs(shop, args, measure):
                                                "country": "GB"})[0].pk
     runs["order"] = measure.wrk(f"{url}/api/orders/{sample}/", 8, s)
     runs["catalog_page"] = measure.wrk(url + "/", 8, s)
+    log("HTTP: search (the results page, then the API)")
+    queries = "|".join(search_queries())
+    runs["search"] = measure.wrk(url + "/", 8, s, "search.lua", [queries, "/search/?q="])
+    runs["search_api"] = measure.wrk(url + "/", 8, s, "search.lua", [queries, "/api/products/?search="])
     catalog = ",".join(skus())
     for state in ("paused", "running"):
         if state == "paused":

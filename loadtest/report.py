@@ -52,6 +52,8 @@ def markdown(r):
             capped = " (stopped)" if run["capped"] else ""
             lines.append(f"| {name} | {run['orders']} | {run['final']} | {run['seconds']:.1f}{capped} | "
                          f"{run['orders_per_s']:.1f} |")
+    if "search" in r["http"]:
+        lines += ["", search_line(r["http"])]
     lat = r["latency"]
     lines += ["", f"Checkout → fulfilled at {lat['target_rate']:.1f} orders/s (half the chosen pipeline's capacity, "
                   f"Stripe +{lat['stripe_latency_ms']} ms): {lat['fulfilled']} of {lat['orders']} fulfilled, "
@@ -67,6 +69,16 @@ def markdown(r):
     lines += ["", "| target | result | met |", "|---|---|:-:|"]
     lines += [f"| {name} | {value} | {'yes' if ok else '**no**'} |" for name, value, ok in targets(r)]
     return "\n".join(lines) + "\n"
+
+
+def search_line(http):
+    """The search runs in one sentence (their rows are in the HTTP table too)."""
+    page, api = http["search"], http.get("search_api")
+    line = (f"Search over the demo catalog (a different query each request): the results page p95 "
+            f"{page['p95_ms']:.1f} ms at {page['rps']:.0f} req/s")
+    if api:
+        line += f", the API's ?search= p95 {api['p95_ms']:.1f} ms at {api['rps']:.0f} req/s"
+    return line + "."
 
 
 def total(sizes, kind):

@@ -23,11 +23,10 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from harbor import links
 from notifications.models import Notification
-from orders import totals
+from orders import links, totals
 from orders.addresses import address_lines
-from orders.models import Order, OrderEvent
+from orders.models import Order, OrderEvent, Shipment
 
 logger = logging.getLogger(__name__)
 
@@ -90,12 +89,14 @@ def _message(order, kind):
                "shipping_estimate": totals.shipping_estimate(order),
                "address_lines": address_lines(order.shipping_address),
                "tracking_number": shipment.tracking_number if shipment else None,
-               "shipments": list(order.shipments.select_related("warehouse").prefetch_related("lines")),
+               "shipments": list(Shipment.objects.filter(order_id=order.pk).select_related("warehouse")
+                                 .prefetch_related("lines")),
                # The receipt's signed link to the order's return form (storefront).
-               "return_url": links.signed_url("storefront:order-return", order.id, "return"),
+               "return_url": links.url(order, "storefront:order-return"),
                "return_days": settings.RETURN_WINDOW_DAYS,
                "payment_error": order.payment.last_error if hasattr(order, "payment") else "",
-               "cancel_reason": order.events.filter(to_status="canceled").values_list("message", flat=True).last()}
+               "cancel_reason": order.events.filter(to_status="canceled").values_list("message", flat=True).last(),
+               "order_link": links.url(order)}  # signed, for the order's life (orders/links.py)
     subject = SUBJECTS[kind].format(short=order.reference)
     message = EmailMultiAlternatives(
         subject=subject,
@@ -107,3 +108,46 @@ def _message(order, kind):
     )
     message.attach_alternative(render_to_string(f"notifications/{kind}.html", context), "text/html")
     return message
+
+
+# --- "Find my order" --------------------------------------------------------------------
+
+OTHER_ORDERS = 10  # the most recent other orders of the same address listed in the e-mail
+
+
+def send_order_links(email, reference):
+    """E-mail the signed link to the order with this reference, if one was placed with this
+    address (any case), and those of the address's latest other orders. Nothing otherwise:
+    the page that asked answers the same either way, and this runs in a worker, so neither the
+    answer nor its timing tells whether the order exists. True if an e-mail was sent.
+
+    Not a Notification row (one per kind per order): a shopper may ask again, and each request
+    is its own e-mail (the page's limits bound how often)."""
+    number = links.number_of(reference)
+    order = (Order.objects.filter(number=number, email__iexact=email.strip()).first()
+             if number is not None else None)
+    if order is None:
+        logger.info("find my order: no order %s for the address given; nothing sent", reference)
+        return False
+    others = (Order.objects.filter(email__iexact=order.email).exclude(pk=order.pk)
+              .order_by("-created_at")[:OTHER_ORDERS])
+    context = {"order": order, "order_link": links.url(order),
+               "others": [{"order": other, "link": links.url(other)} for other in others]}
+    message = EmailMultiAlternatives(
+        subject=f"Your Harbor order {order.reference}: your link",
+        body=render_to_string("notifications/order_links.txt", context),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[order.email],
+    )
+    message.attach_alternative(render_to_string("notifications/order_links.html", context), "text/html")
+    try:
+        message.send()
+    except BaseException as exc:
+        if (refusal := permanent_refusal(exc)) is not None:  # not retried: the address refuses mail
+            logger.warning("find my order: the link for %s was refused for good: %s", order.reference, refusal)
+            return False
+        raise
+    OrderEvent.objects.create(order=order, actor="notifications",
+                              message=f"The order's link was e-mailed to {order.email} on request (Find my order).")
+    logger.info("find my order: link to %s e-mailed", order.reference)
+    return True

@@ -33,3 +33,9 @@ def send_refund(order_id):
 def send_canceled(order_id):
     bind_order(order_id)
     emails.send(order_id, Notification.Kind.CANCELED)
+
+
+@shared_task(name="notifications.tasks.send_order_links", **retry_policy())
+def send_order_links(email, reference):
+    """"Find my order": the link to the order, e-mailed to the address it was placed with."""
+    emails.send_order_links(email, reference)

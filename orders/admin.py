@@ -66,11 +66,12 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["id", "email", "payment__payment_intent_id", "shipments__tracking_number", "discount_code"]
     search_help_text = "Reference (HB-10427), order id, e-mail, PaymentIntent id (pi_…), tracking number or discount code."
     fieldsets = [
-        (None, {"fields": ["reference", "id", "status", "email", "total_display", "breakdown_display",
+        (None, {"fields": ["reference", "id", "status", "email", "customer", "total_display", "breakdown_display",
                            "refunds_display", "attempts", "created_at", "updated_at", "age", "task_results"]}),
         ("Checkout details", {"fields": ["payment_method", "shipping_method_display", "shipping_address_lines"]}),
     ]
-    readonly_fields = ["reference", "id", "status", "email", "total_display", "breakdown_display", "refunds_display",
+    readonly_fields = ["reference", "id", "status", "email", "customer", "total_display", "breakdown_display",
+                       "refunds_display",
                        "attempts", "created_at", "updated_at", "age", "task_results", "payment_method",
                        "shipping_method_display", "shipping_address_lines"]
     inlines = [OrderLineInline, OrderEventInline, PaymentInline, ShipmentInline, NotificationInline]

@@ -94,13 +94,14 @@ def enqueue_fulfillment(order_id):
 
 
 def place_order(*, email, lines, payment_method, shipping_address, idempotency_key=None, request_hash="",
-                client="", shipping_method=None, discount_code=None):
+                client="", shipping_method=None, discount_code=None, customer=None):
     """Create a pending order. Returns (order, created).
 
     `lines` is a list of {"sku": str, "quantity": int} (or {"product": Product, ...}) with
     distinct SKUs. `client` is harbor.clientip.client_id() of the request ("" when unknown:
     not limited). `shipping_method` is a method's code (None: the cheapest that serves the
-    address), `discount_code` a voucher's code (None or "": none). With an idempotency key
+    address), `discount_code` a voucher's code (None or "": none), `customer` the signed-in
+    shopper's user (None: a guest). With an idempotency key
     already used for the same request, returns that order and created=False; for another
     request, raises IdempotencyKeyReused. Raises TooManyUnpaid, UnknownProducts,
     InvalidShipping, InvalidDiscount or inventory.stock.InsufficientStock, with nothing written.
@@ -143,7 +144,7 @@ def place_order(*, email, lines, payment_method, shipping_address, idempotency_k
             raise InvalidShipping(str(exc)) from None
         if voucher is not None:
             vouchers.record(voucher, order_id=order_id, email=email, amount=figures.discount, currency=currency)
-        order, order_lines = _write(order_id, email, shipping_address, payment_method, client, figures)
+        order, order_lines = _write(order_id, email, shipping_address, payment_method, client, figures, customer)
         # After commit, so the worker never sees an order that might still roll back.
         # robust=True: a broker outage is logged, not turned into a 500 for an order
         # that is already safely stored (reconciliation picks it up later).
@@ -198,7 +199,7 @@ def _claim(key, request_hash, order_id):
 ORDER_COLUMNS = ("id", "status", "email", "shipping_address", "payment_method", "subtotal", "discount", "shipping",
                  "tax", "total", "currency", "prices_include_tax", "tax_label", "shipping_method",
                  "shipping_method_name", "shipping_min_days", "shipping_max_days", "discount_code", "attempts",
-                 "stock_released", "client", "created_at", "updated_at")
+                 "stock_released", "client", "customer_id", "created_at", "updated_at")
 LINE_COLUMNS = ("order_id", "product_id", "sku", "quantity", "unit_price", "discount", "tax", "tax_rate")
 WRITE = f"""
 INSERT INTO orders_order ({", ".join(ORDER_COLUMNS)}) VALUES ({", ".join(["%s"] * len(ORDER_COLUMNS))})
@@ -209,7 +210,7 @@ VALUES (%s, '', %s, 'Order placed.', 'checkout', %s);
 """
 
 
-def _write(order_id, email, shipping_address, payment_method, client, figures):
+def _write(order_id, email, shipping_address, payment_method, client, figures, customer=None):
     """The order, its lines and its first event: three INSERTs sent as one (psycopg's client-
     side cursor takes several statements at once), one round trip instead of three. Returns
     the Order (with the number the database gave it) and its OrderLines as the rows now hold them."""
@@ -222,7 +223,8 @@ def _write(order_id, email, shipping_address, payment_method, client, figures):
                   prices_include_tax=figures.prices_include_tax, tax_label=figures.tax_label,
                   shipping_method=method.code, shipping_method_name=method.name, shipping_min_days=method.min_days,
                   shipping_max_days=method.max_days, discount_code=figures.voucher.code if figures.voucher else "",
-                  attempts=0, stock_released=False, client=client, created_at=now, updated_at=now)
+                  attempts=0, stock_released=False, client=client, customer=customer, created_at=now,
+                  updated_at=now)
     order._state.adding = False
     order_lines = [OrderLine(order=order, product_id=line.product_id, sku=line.sku, quantity=line.quantity,
                              unit_price=line.unit_price, discount=line.discount, tax=line.tax, tax_rate=line.tax_rate)

@@ -1,5 +1,6 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Func, Q, Value
 
@@ -75,6 +76,11 @@ class Order(models.Model):
     # address or an IPv6 /64), kept only as a keyed hash: enough to count a client's unpaid
     # orders and failed payments, never an address in the database.
     client = models.CharField(max_length=64, blank=True, default="", db_default="")
+    # The shopper's account, if any: set when a signed-in shopper places it, or later when an
+    # account verifies the address a guest order was placed with (accounts/customers.py).
+    # Deleting the account keeps the order (the merchant's books), detached.
+    customer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="orders")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -9,13 +9,17 @@ whole cart again at checkout, where the warehouses that ship to the address coun
 import re
 from dataclasses import dataclass
 
-from catalog.models import Product
-from inventory.stock import with_available
+from django.db.models import Prefetch
+
+from catalog.availability import units, with_available
+from catalog.models import Product, ProductImage
 
 SESSION_KEY = "cart"
 MAX_LINES = 50  # the checkout API's limits (orders.serializers)
 MAX_QUANTITY = 100
 LOW_STOCK = 5  # "Only N left" from here down
+# Each line's product with its pictures, in order (the cart shows the first).
+PICTURES = Prefetch("images", queryset=ProductImage.objects.order_by("position", "id"))
 
 
 class CartError(Exception):
@@ -51,7 +55,7 @@ class Line:
 
     @property
     def available(self):
-        return getattr(self.product, "available", 0) if self.product else 0
+        return units(self.product) if self.product else 0
 
     @property
     def line_total(self):
@@ -96,7 +100,8 @@ class Cart:
 
     def lines(self):
         """The cart as Lines, read from the database now, each with its problem if any."""
-        products = (with_available(Product.objects.filter(sku__in=self.items)).in_bulk(field_name="sku")
+        products = (with_available(Product.objects.filter(sku__in=self.items)).prefetch_related(PICTURES)
+                    .in_bulk(field_name="sku")
                     if self.items else {})
         lines = []
         for sku, quantity in self.items.items():
@@ -111,7 +116,7 @@ class Cart:
         return lines
 
     def _set(self, product, quantity):
-        available = product.available
+        available = units(product)
         if available <= 0:
             raise CartError(f"{product.name} is sold out.")
         if quantity > available:

@@ -190,12 +190,22 @@ def celery_app_publishing_to(url):
             os.environ["CELERY_BROKER_URL"] = saved_env
 
 
-def _start_session_worker(tmp_path_factory, smtp_sink, stripe_proxy, name, **env):
+@pytest.fixture(scope="session")
+def site_url():
+    """Where the browser tests' shop listens (tests/browser/conftest.py live_shop): the links in
+    the e-mails the session's workers send (SITE_URL) lead there."""
+    from harbor.devservices.base import free_port
+
+    return f"http://127.0.0.1:{free_port()}"
+
+
+def _start_session_worker(tmp_path_factory, smtp_sink, stripe_proxy, name, site_url, **env):
     from tests.realworker import Worker
 
     return Worker(tmp_path_factory.mktemp(name) / "worker.log", {
         "STRIPE_API_BASE": stripe_proxy.url,  # the worker talks to Stripe through the fault proxy
         "EMAIL_URL": smtp_sink.url,
+        "SITE_URL": site_url,
         "STRIPE_TIMEOUT": "3",
         "TASK_RETRY_BACKOFF": "1",
         "TASK_RETRY_BACKOFF_MAX": "4",
@@ -205,15 +215,15 @@ def _start_session_worker(tmp_path_factory, smtp_sink, stripe_proxy, name, **env
 
 
 @pytest.fixture(scope="session")
-def _session_worker(django_db_setup, smtp_sink, stripe_proxy, tmp_path_factory):
-    worker = _start_session_worker(tmp_path_factory, smtp_sink, stripe_proxy, "e2e")
+def _session_worker(django_db_setup, smtp_sink, stripe_proxy, tmp_path_factory, site_url):
+    worker = _start_session_worker(tmp_path_factory, smtp_sink, stripe_proxy, "e2e", site_url)
     yield worker
     worker.stop()
 
 
 @pytest.fixture(scope="session")
-def _session_worker_rabbitmq(django_db_setup, smtp_sink, stripe_proxy, tmp_path_factory, rabbitmq_e2e):
-    worker = _start_session_worker(tmp_path_factory, smtp_sink, stripe_proxy, "e2e-rabbitmq",
+def _session_worker_rabbitmq(django_db_setup, smtp_sink, stripe_proxy, tmp_path_factory, rabbitmq_e2e, site_url):
+    worker = _start_session_worker(tmp_path_factory, smtp_sink, stripe_proxy, "e2e-rabbitmq", site_url,
                                    CELERY_BROKER_URL=rabbitmq_e2e.url)
     yield worker
     worker.stop()
@@ -276,7 +286,8 @@ def label_files(order_id):
 
 
 def receipt_emails(smtp_sink, order):
-    """The receipt e-mails the SMTP sink received for the order (its subject names the order)."""
+    """The receipt e-mails the SMTP sink received for the order (its subject names the order by
+    its reference, HB-10427)."""
     return smtp_sink.to(order.email, f"{order.reference} is on its way")
 
 
@@ -292,3 +303,25 @@ def wait_for_status(order_id, statuses, timeout=45):
         if order.status in statuses or time.monotonic() > deadline:
             return order
         time.sleep(0.1)
+
+
+def forget_limits(*patterns):
+    """Delete the counts of rate limits kept in Redis (their keys match `patterns`): tests of
+    one session share its Redis, and a limit one test reached must not refuse the next."""
+    from django.core.cache import cache
+
+    client = cache._cache.get_client(write=True)
+    for pattern in patterns:
+        keys = client.keys(cache.make_key(pattern))
+        if keys:
+            client.delete(*keys)
+
+
+@pytest.fixture
+def fresh_account_limits():
+    """django-allauth's limits (sign-ups, e-mail confirmations, failed logins) and Find my
+    order's, from zero for this test and the next."""
+    patterns = ("allauth:rl:*", "find_order:*")
+    forget_limits(*patterns)
+    yield
+    forget_limits(*patterns)

@@ -62,3 +62,24 @@ def order_line(order, product, quantity, unit_price=1800):
     Allocation.objects.create(order_id=order.pk, product=product, warehouse=stock.warehouse if stock
                               else main_warehouse(), quantity=quantity)
     return line
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "catalog.Category"
+        django_get_or_create = ["slug"]
+
+    name = factory.LazyAttribute(lambda c: c.slug.replace("-", " ").title())
+    slug = factory.Sequence(lambda n: f"category-{n}")
+
+
+def picture_file(name="picture.jpg", size=300, colour=(20, 110, 120)):
+    """A small JPEG upload, drawn now (for ProductImage.image)."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (size, size), colour).save(out, "JPEG")
+    return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")

@@ -64,9 +64,13 @@ def test_received_cannot_go_down_by_more_than_is_available(ops_login, mugs):
 def test_a_product_page_edits_its_stock_in_each_warehouse_by_delta(admin_client, mugs):
     newark = StockFactory(product=mugs, warehouse=WarehouseFactory(code="newark"), received=10, available=10)
     page = admin_client.get(f"/admin/catalog/product/{mugs.pk}/change/")
-    formset = page.context["inline_admin_formsets"][0].formset
-    data = {**{f"{formset.prefix}-{k}": v for k, v in {"TOTAL_FORMS": 2, "INITIAL_FORMS": 2, "MIN_NUM_FORMS": 0,
-                                                           "MAX_NUM_FORMS": 1000}.items()}}
+    formsets = [inline.formset for inline in page.context["inline_admin_formsets"]]
+    formset = next(f for f in formsets if f.model is Stock)
+    data = {}
+    for each in formsets:  # the pictures' inline too, left empty
+        rows = 2 if each is formset else 0
+        data.update({f"{each.prefix}-{k}": v for k, v in {"TOTAL_FORMS": rows, "INITIAL_FORMS": rows,
+                                                          "MIN_NUM_FORMS": 0, "MAX_NUM_FORMS": 1000}.items()})
     form = page.context["adminform"].form
     data.update({name: form[name].value() for name in form.fields if form[name].value() is not None})
     for i, row in enumerate(formset.forms):

@@ -89,7 +89,7 @@ def test_only_warehouses_that_ship_to_the_address_count(warehouses, broker):
 def test_the_shopper_sees_the_sum_over_every_warehouse(warehouses, broker):
     stocked("BLK", newark=4, portsmouth=8)
 
-    [listed] = APIClient().get("/api/products/").json()
+    [listed] = APIClient().get("/api/products/").json()["results"]
 
     assert listed["available"] == 12
 

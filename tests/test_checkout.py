@@ -103,8 +103,9 @@ def test_products_list_shows_active_products_with_availability(api, product):
     response = api.get("/api/products/")
 
     assert response.status_code == 200
-    assert response.json() == [{"sku": "MUG-001", "name": product.name, "unit_price": 1800, "currency": "usd",
-                                "available": 50}]
+    assert response.json() == {"count": 1, "next": None, "previous": None, "results": [
+        {"sku": "MUG-001", "name": product.name, "unit_price": 1800, "currency": "usd", "available": 50,
+         "category": None}]}
 
 
 def test_checkout_with_the_broker_unreachable_still_answers_202_and_keeps_the_order(api, product, checkout_body,

@@ -36,6 +36,7 @@ def prepare_shop():
     applied = _migrate()
     logger.info("database: %s", f"{applied} migrations applied" if applied else "up to date")
     out = io.StringIO()
+    logger.info("demo catalog: seeding (the first start also draws its pictures: about half a minute)")
     call_command("seed_catalog", stdout=out)
     call_command("setup_periodic_tasks", stdout=out)
     call_command("collectstatic", interactive=False, verbosity=0)
@@ -127,7 +128,6 @@ def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "harbor.settings")
     var = Path(os.environ.setdefault("HARBOR_VAR_DIR", str(BASE_DIR / "var")))
     port = int(os.environ.setdefault("PORT", "8000"))
-    os.environ.setdefault("SHOP_URL", f"http://127.0.0.1:{port}")  # the links in the e-mails
     os.environ.setdefault("RECONCILE_INTERVAL", "60")  # dev: reconcile every minute
     bin_dir = Path(sys.executable).parent  # the venv's gunicorn and celery, for the Procfile's lines
     child_env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}

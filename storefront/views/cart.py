@@ -7,10 +7,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from catalog.models import Product
-from inventory.stock import with_available
 from orders.models import Order
 from storefront.cart import Cart, CartError, parse_quantity, subtotal
 from storefront.order_status import LABELS
+from storefront.views.catalog import product_context, product_for
 from storefront.responses import SeeOther, back_to
 from storefront.views.checkout import LAST_ORDER
 
@@ -38,11 +38,11 @@ def cart_add(request):
         quantity = parse_quantity(raw)
         Cart(request.session).add(sku, quantity)
     except CartError as exc:
-        product = with_available(Product.objects.filter(sku=sku, active=True)).first()
+        product = product_for(sku)
         if request.POST.get("from") == "product" and product is not None:
             # Shown next to the product page's quantity field, with what was typed.
             return render(request, "storefront/product.html",
-                          {"product": product, "error": str(exc), "quantity": raw}, status=400)
+                          {**product_context(product), "error": str(exc), "quantity": raw}, status=400)
         messages.error(request, str(exc))
         return SeeOther(back_to(request, reverse("storefront:catalog")))
     name = Product.objects.values_list("name", flat=True).get(sku=sku)

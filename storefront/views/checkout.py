@@ -27,6 +27,7 @@ from orders.totals import LineTotal, breakdown_of, price_cart
 from orders.serializers import CheckoutSerializer
 from orders.throttles import CardSetupRateThrottle, CheckoutRateThrottle, FailedPaymentsThrottle, throttled
 from payments import gateway
+from accounts import customers
 from storefront import metrics
 from storefront.cart import Cart, subtotal
 from storefront.forms import CheckoutForm
@@ -54,6 +55,7 @@ def checkout_page(request):
         messages.error(request, "Some items in your cart cannot be bought as they are. Nothing was charged.")
         return SeeOther(reverse("storefront:cart"))
     status = 200
+    saved = customers.addresses_of(request.user) if request.user.is_authenticated else []
     if posted:
         form = CheckoutForm(request.POST)
         status = 400
@@ -71,11 +73,12 @@ def checkout_page(request):
         else:
             metrics.count("invalid")
     else:
-        form = CheckoutForm(initial={"checkout_token": uuid.uuid4().hex})
+        form = CheckoutForm(initial={"checkout_token": uuid.uuid4().hex, **_prefill(request, saved)})
     response = render(request, "storefront/checkout.html", {
+        "saved_addresses": saved, "saved_address_data": [address.as_dict() for address in saved],
         "form": form, "lines": lines, "subtotal": subtotal(lines), "currency": lines[0].product.currency,
         "stripe_js_url": settings.STRIPE_JS_URL, "stripe_key": settings.STRIPE_PUBLISHABLE_KEY,
-        "test_mode": settings.STRIPE_TEST_MODE, **pricing(lines, form.data if posted else {}),
+        "test_mode": settings.STRIPE_TEST_MODE, **pricing(lines, form.data if posted else form.initial),
     }, status=status)
     if status == 429:
         response["Retry-After"] = str(wait)
@@ -100,7 +103,8 @@ def _place(request, form, cart, lines):
     key = _key(form.cleaned_data["checkout_token"])
     try:
         order, created = checkout.place_order(**request_body.validated_data, idempotency_key=key,
-                                              request_hash=checkout.fingerprint(body), client=client_id(request))
+                                              request_hash=checkout.fingerprint(body), client=client_id(request),
+                                              customer=request.user if request.user.is_authenticated else None)
     except InsufficientStock as exc:
         messages.error(request, f"Sorry, not enough left of {', '.join(exc.skus)} any more: your cart shows "
                                 "what can still be bought. Nothing was charged.")
@@ -122,7 +126,16 @@ def _place(request, form, cart, lines):
         return None, "unpaid_limit"
     cart.clear()
     request.session[LAST_ORDER] = str(order.pk)  # the empty cart links it (Back after paying)
+    if request.user.is_authenticated:  # the next checkout starts with this address
+        customers.remember_address(request.user, request_body.validated_data["shipping_address"])
     return SeeOther(reverse("storefront:order", args=[order.pk])), "placed" if created else "replayed"
+
+
+def _prefill(request, saved):
+    """A signed-in shopper's checkout starts with their e-mail and the address they used last."""
+    if not request.user.is_authenticated:
+        return {}
+    return {"email": request.user.email, **(saved[0].as_dict() if saved else {})}
 
 
 def pricing(lines, data):

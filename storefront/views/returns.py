@@ -1,5 +1,6 @@
-"""Returning items: the form on an order's page, opened from the signed link in the receipt.
-The shopper picks units of the order's lines and says why; returns.services decides."""
+"""Returning items: the order's return form, opened from the signed link in the receipt
+(`/orders/link/<token>/return/`, orders/links.py: the order's reference, signed). The shopper
+picks units of the order's lines and says why; returns.services decides."""
 
 from django import forms
 from django.contrib import messages
@@ -8,13 +9,11 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from catalog.money import format_money
-from harbor import links
-from orders import totals
+from orders import links, totals
 from orders.views import ORDER_QUERYSET
 from returns import services
 from storefront.responses import SeeOther, not_found
 
-PURPOSE = "return"  # the receipt links here: links.signed_url("storefront:order-return", order id, "return")
 
 
 class ReturnForm(forms.Form):
@@ -55,14 +54,11 @@ class ReturnForm(forms.Form):
         return [(line, left, self[name]) for line, left, name in self.lines if left > 0]
 
 
-def order_return(request, order_id):
-    order = ORDER_QUERYSET.filter(pk=order_id).first()
-    if order is None:
+def order_return(request, token):
+    found = links.order_for(token)
+    order = ORDER_QUERYSET.filter(pk=found.pk).first() if found else None
+    if order is None:  # a link someone changed or made up: like an unknown order
         return not_found(request)
-    token = request.GET.get("t", "")
-    if not links.valid(order.pk, token, PURPOSE):
-        return render(request, "storefront/return.html", {"order": order, "refused": (
-            "This return link is not valid. Please use the link in your receipt e-mail.")}, status=403)
     if why := services.why_not(order):
         return render(request, "storefront/return.html", {"order": order, "refused": f"This order cannot be "
                       f"returned: {why}."}, status=409)

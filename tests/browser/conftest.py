@@ -16,7 +16,6 @@ import pytest
 import requests
 from django.conf import settings
 
-from harbor.devservices.base import free_port
 from tests.realworker import Process, test_database_url
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")  # the Makefile exports it
@@ -42,13 +41,15 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture(scope="session")
-def live_shop(django_db_setup, tmp_path_factory):
-    """gunicorn serving the shop on the test database, static files collected."""
+def live_shop(django_db_setup, tmp_path_factory, smtp_sink, site_url):
+    """gunicorn serving the shop on the test database, static files collected. Its e-mails (the
+    account's: verification, password reset) go to the session's SMTP sink, as the workers' do."""
     from django.core.management import call_command
 
     call_command("collectstatic", interactive=False, verbosity=0)
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": test_database_url(), "DJANGO_ALLOW_ASYNC_UNSAFE": "", "CHECKOUT_RATE_LIMIT": ""}
+    port = int(site_url.rsplit(":", 1)[1])
+    env = {**os.environ, "DATABASE_URL": test_database_url(), "DJANGO_ALLOW_ASYNC_UNSAFE": "", "CHECKOUT_RATE_LIMIT": "",
+           "EMAIL_URL": smtp_sink.url, "SITE_URL": site_url}
     args = [sys.executable, "-m", "gunicorn", "harbor.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
             "--threads", "8", "--timeout", "30"]
     web = Process(args, env, tmp_path_factory.mktemp("web") / "web.log", "Booting worker").start()

@@ -92,8 +92,8 @@ def test_a_return_from_the_receipt_link_to_the_refund_counted_at_stripe(page, tw
                                                                         smtp_sink):
     order = buy(page, "return-browser@example.com")
     [receipt] = eventually(lambda: smtp_sink.to("return-browser@example.com", "on its way"))
-    # The receipt's signed link, on this test's shop (SHOP_URL names the real one).
-    link = re.search(r'href="https?://[^/"]+(/orders/[^"]+/return/\?t=[^"]+)"',
+    # The receipt's signed link, on this test's shop (SITE_URL names the real one).
+    link = re.search(r'href="https?://[^/"]+(/orders/link/[^"]+/return/)"',
                      receipt.get_body(("html",)).get_content()).group(1)
 
     page.goto(link)

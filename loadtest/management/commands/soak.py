@@ -55,7 +55,7 @@ class Command(BaseCommand):
         status, health = soak.http("GET", base + "/healthz")
         if status != 200:
             raise CommandError(f"{base}/healthz answered {status} {health}: is the shop running?")
-        status, products = soak.http("GET", base + "/api/products/")
+        status, products = soak.http("GET", base + "/api/products/?page_size=100")
         if status != 200:
             raise CommandError(f"GET /api/products/ answered {status}")
         products = products.get("results", products) if isinstance(products, dict) else products

@@ -64,3 +64,22 @@
   // still leads to the same order.
   window.addEventListener("pageshow", (event) => { if (event.persisted) setBusy(false); });
 })();
+
+// A signed-in shopper's saved addresses: choosing one fills the address fields (and, through the
+// country's change event, htmx prices the shipping for it).
+(function () {
+  "use strict";
+  const select = document.getElementById("saved-address");
+  const data = document.getElementById("saved-address-data");
+  if (!select || !data) return;
+  const saved = JSON.parse(data.textContent);
+  select.addEventListener("change", () => {
+    const address = saved[Number(select.value)];
+    if (!address) return;
+    for (const [field, value] of Object.entries(address)) {
+      const input = document.getElementById("id_" + field);
+      if (input) input.value = value;
+    }
+    document.getElementById("id_country").dispatchEvent(new Event("change", { bubbles: true }));
+  });
+})();
