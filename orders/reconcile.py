@@ -17,6 +17,7 @@ Every order untouched for RECONCILE_AFTER is looked at:
 - at the attempt cap (runs that died) → needs_review, with an event saying why.
 - a refund requested (or pending at Stripe) that has not settled → refund_order again.
 - a payment-failed, canceled or refund e-mail that never went out → its task again.
+- an order event (orders/outbox.py) some consumer has not handled → published to it again.
 - a payment recorded failed whose intent Stripe has not confirmed canceled → void_payment
   (cancel it at Stripe, or refund it if it was charged after all: orders/voiding.py).
 
@@ -38,7 +39,7 @@ from django.utils import timezone
 
 from harbor import enqueue
 from notifications.models import Notification
-from orders import authentication, voiding
+from orders import authentication, outbox, voiding
 from orders.fulfillment import give_up, missing_fan_out
 from orders.models import UNFINISHED, Order, OrderStatus
 from payments.models import Payment, Refund
@@ -67,6 +68,7 @@ def reconcile(limit=500):
         done.update(_unsettled_refunds(now))
         done.update(_live_intents(now, limit))
     done.update(_unsent_emails(now))
+    done.update(outbox.sweep(now))  # events a consumer (webhooks, e-mails) has not yet handled
     if done:
         logger.warning("reconcile: %s", dict(done))
     return dict(done)

@@ -244,7 +244,7 @@ def worker(broker_kind, transactional_db, stripe_proxy, request):
     else:
         session_worker = request.getfixturevalue("_session_worker")
         broker_url, publishing = settings.CELERY_BROKER_URL, nullcontext()
-        redis.Redis.from_url(broker_url).delete("payments", "fulfillment", "notifications")
+        redis.Redis.from_url(broker_url).delete("payments", "fulfillment", "notifications", "webhooks")
     stripe_proxy.clear()
     with publishing:
         yield session_worker
