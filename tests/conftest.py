@@ -81,9 +81,9 @@ def ops_login(db):
 def broker():
     """The real broker (Redis), with the three queues emptied before the test."""
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    client.delete("payments", "fulfillment", "notifications")
+    client.delete("payments", "fulfillment", "notifications", "webhooks")
     yield client
-    client.delete("payments", "fulfillment", "notifications")
+    client.delete("payments", "fulfillment", "notifications", "webhooks")
 
 
 def queued_tasks(client, queue):

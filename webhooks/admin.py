@@ -15,6 +15,8 @@ EVENT_CHOICES = [("*", "all events"), *((t, t) for t in PUBLIC_TYPES)]
 
 
 class SubscriberForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https",
+                         help_text="Where events are POSTed. In production: https, public addresses only.")
     events = forms.MultipleChoiceField(choices=EVENT_CHOICES, widget=forms.CheckboxSelectMultiple,
                                        help_text="The event types sent to this URL.")
     secret = forms.CharField(widget=forms.PasswordInput(render_value=True), max_length=200,

@@ -31,7 +31,7 @@ def refused_address(address):
             or ip.is_reserved or ip.is_unspecified or not ip.is_global)
 
 
-def check(url, prod=None, resolve=socket.getaddrinfo):
+def check(url, prod=None, resolve=None):
     """Raise Refused (saying why) unless `url` may receive deliveries."""
     prod = settings.IS_PROD if prod is None else prod
     parts = urlsplit(url)
@@ -41,6 +41,7 @@ def check(url, prod=None, resolve=socket.getaddrinfo):
         return
     if parts.scheme != "https":
         raise Refused("in production a webhook URL must use https")
+    resolve = resolve or socket.getaddrinfo
     try:
         addresses = {info[4][0] for info in resolve(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)}
     except (socket.gaierror, UnicodeError) as exc:
