@@ -22,7 +22,7 @@ from orders.ops import format_age
 from catalog.money import format_money as money
 from orders import operations, totals
 from orders.addresses import address_lines
-from orders.admin_inlines import (NotificationInline, OrderEventInline, OrderLineInline, PaymentInline,
+from orders.admin_inlines import (OrderEventInline, OrderLineInline, PaymentInline,
                                   ShipmentInline)
 from orders.admin_label import label_view
 from orders.admin_refund import refund_view
@@ -74,7 +74,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                        "refunds_display",
                        "attempts", "created_at", "updated_at", "age", "task_results", "payment_method",
                        "shipping_method_display", "shipping_address_lines"]
-    inlines = [OrderLineInline, OrderEventInline, PaymentInline, ShipmentInline, NotificationInline]
+    inlines = [OrderLineInline, OrderEventInline, PaymentInline, ShipmentInline]  # + e-mails, returns (their apps)
     actions = [
         _order_action(operations.retry_fulfillment, "retry_fulfillment",
                       "Retry fulfillment of selected orders (pending, requires_action or paid)",

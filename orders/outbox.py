@@ -81,6 +81,19 @@ def emit(event_type, order_id, data=None):
     return event
 
 
+def replay(order_id, event_type):
+    """Send the order's latest `event_type` event again to every consumer of that type (they
+    dedupe): reconciliation's remedy for an effect that is still missing (a receipt). An order
+    with no such event (it changed before the outbox existed) gets one now."""
+    consumers = [c.task for c in CONSUMERS.values() if c.wants_event(event_type)]
+    event = OutboxEvent.objects.filter(order_id=order_id, type=event_type).order_by("-pk").first()
+    if event is None:
+        return emit(event_type, order_id)
+    OutboxEvent.objects.filter(pk=event.pk).update(pending=consumers)
+    transaction.on_commit(lambda: dispatch(event.pk), robust=True)
+    return event
+
+
 def dispatch(event_pk, consumers=None):
     """Publish the event to each consumer still listed (or to `consumers`). A failed publish is
     logged; the consumer stays listed and the sweep sends it again."""
