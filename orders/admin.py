@@ -24,6 +24,7 @@ from orders import operations, totals
 from orders.addresses import address_lines
 from orders.admin_inlines import (OrderEventInline, OrderLineInline, PaymentInline,
                                   ShipmentInline)
+from orders.admin_export import export_csv
 from orders.admin_label import label_view
 from orders.admin_refund import refund_view
 from orders.models import Order
@@ -85,6 +86,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                       "Refund selected orders in full (charged; queued; for a part, open the order)", "refund queued"),
         _order_action(operations.mark_reviewed, "review_order",
                       "Retry selected orders from scratch (needs_review; fresh attempt budget)", "sent back"),
+        export_csv,
     ]
 
     @admin.display(description="total", ordering="total")
