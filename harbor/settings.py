@@ -418,6 +418,7 @@ WEBHOOK_RETRY_MAX_BACKOFF = env.int("WEBHOOK_RETRY_MAX_BACKOFF", default=3600)
 WEBHOOK_RETRY_FOR = env.int("WEBHOOK_RETRY_FOR", default=24 * 3600)
 WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=24 * 3600)
 WEBHOOK_SWEEP_INTERVAL = env.int("WEBHOOK_SWEEP_INTERVAL", default=30)
+WEBHOOK_SUBSCRIBERS_TTL = env.float("WEBHOOK_SUBSCRIBERS_TTL", default=5)  # webhooks/subscribers.py
 # Tries at making one refund at Stripe before it is given up (and the order sent to review).
 REFUND_MAX_ATTEMPTS = env.int("REFUND_MAX_ATTEMPTS", default=10)
 # A pending order that never got a payment attempt this long (e.g. a day-long broker outage)

@@ -62,4 +62,4 @@ def export_csv(modeladmin, request, queryset):
 
 
 export_csv.short_description = "Export selected orders to CSV (one row per line)"
-export_csv.allowed_permissions = ["view"]
+export_csv.allowed_permissions = ["export"]  # OrderAdmin.has_export_permission: orders.export_order

@@ -100,6 +100,7 @@ class Order(models.Model):
             ("cancel_order", "Can cancel a pending order"),
             ("refund_order", "Can request a refund of an order"),
             ("review_order", "Can mark an order in needs_review as reviewed"),
+            ("export_order", "Can export orders to CSV"),
         ]
 
     def __str__(self):
@@ -242,7 +243,7 @@ class OutboxEvent(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="outbox_events")
     data = models.JSONField(default=dict)
     pending = ArrayField(models.CharField(max_length=100), default=list, blank=True)
-    dispatched_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True, help_text="Last sent again by the sweep.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

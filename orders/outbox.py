@@ -77,7 +77,7 @@ def emit(event_type, order_id, data=None):
     event = OutboxEvent.objects.create(type=event_type, order_id=order_id, pending=pending,
                                        data={"order_id": str(order_id), **(data or {})})
     pk = event.pk
-    transaction.on_commit(lambda: dispatch(pk), robust=True)
+    transaction.on_commit(lambda: dispatch(pk, pending), robust=True)
     return event
 
 
@@ -90,26 +90,21 @@ def replay(order_id, event_type):
     if event is None:
         return emit(event_type, order_id)
     OutboxEvent.objects.filter(pk=event.pk).update(pending=consumers)
-    transaction.on_commit(lambda: dispatch(event.pk), robust=True)
+    transaction.on_commit(lambda: dispatch(event.pk, consumers), robust=True)
     return event
 
 
 def dispatch(event_pk, consumers=None):
-    """Publish the event to each consumer still listed (or to `consumers`). A failed publish is
-    logged; the consumer stays listed and the sweep sends it again."""
-    event = OutboxEvent.objects.filter(pk=event_pk).values("pending", "event_id").first()
-    if event is None:
-        return
-    sent = 0
-    for task in consumers or event["pending"]:
+    """Publish the event to `consumers` (emit's list: no query), or to each consumer still
+    listed. A failed publish is logged; the consumer stays listed and the sweep sends it again."""
+    if consumers is None:
+        consumers = OutboxEvent.objects.filter(pk=event_pk).values_list("pending", flat=True).first() or []
+    for task in consumers:
         try:
             enqueue.send(task, event_pk)
-            sent += 1
         except Exception as exc:  # kombu's OperationalError, a socket error: the sweep resends
             logger.warning("outbox: could not publish %s for event %s (%s: %s); reconciliation sends it again",
-                           task, event["event_id"], exc.__class__.__name__, exc)
-    if sent:
-        OutboxEvent.objects.filter(pk=event_pk).update(dispatched_at=timezone.now())
+                           task, event_pk, exc.__class__.__name__, exc)
 
 
 def handled(event_pk, consumer):
@@ -125,15 +120,16 @@ def load(event_pk):
 
 
 def sweep(now=None, limit=500):
-    """Publish again every event some consumer has not handled: never published (the process
-    died between commit and publish), or published RECONCILE_AFTER ago and still not handled
-    (the message was lost with the broker, or its task ran out of retries). Rows are taken
-    with SKIP LOCKED and stamped, so two sweeps split the work."""
+    """Publish again every event some consumer has not handled RECONCILE_AFTER after it was
+    written (or last swept): never published (the process died between commit and publish),
+    the message lost with the broker, or its task out of retries. Rows are taken with SKIP
+    LOCKED and stamped (dispatched_at), so two sweeps split the work and the next sweep waits
+    another RECONCILE_AFTER."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.RECONCILE_AFTER)
     with transaction.atomic():
         due = list(OutboxEvent.objects.exclude(pending=[])
-                   .filter(Q(dispatched_at__lt=cutoff) | Q(dispatched_at__isnull=True, created_at__lt=now - timedelta(seconds=5)))
+                   .filter(Q(dispatched_at__lt=cutoff) | Q(dispatched_at__isnull=True, created_at__lt=cutoff))
                    .select_for_update(skip_locked=True).order_by("pk").values_list("pk", flat=True)[:limit])
         OutboxEvent.objects.filter(pk__in=due).update(dispatched_at=now)
     for pk in due:
