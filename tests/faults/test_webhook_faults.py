@@ -18,6 +18,7 @@ Timings are test-scale (stack_env): a 1 s POST timeout, backoff from 0.5 s doubl
 """
 
 import os
+import re
 import signal
 import time
 
@@ -142,6 +143,15 @@ def _count(values):
     return counts
 
 
+def deliver_runs(worker, delivery_pk):
+    """What the worker's log says of its webhooks.tasks.deliver runs for the delivery: the ids of
+    the messages it was handed, and [(message id, outcome)] of the runs it finished."""
+    text = worker.log_path.read_text(errors="replace")
+    args = rf"'args': '\({delivery_pk},\)'"
+    return (re.findall(rf"Task webhooks\.tasks\.deliver\[([0-9a-f-]+)\] received\b.*{args}", text),
+            re.findall(rf"Task webhooks\.tasks\.deliver\[([0-9a-f-]+)\] succeeded in \S+: '([a-z ]+)'.*{args}", text))
+
+
 def attempts_with(error_part):
     return Attempt.objects.filter(error__contains=error_part)
 
@@ -259,6 +269,7 @@ def test_webhooks_worker_sigkilled_mid_post_delivery_is_sent_again_after_its_lea
     # Mid-delivery: claimed under a lease, not yet answered, no attempt logged.
     assert delivery.status == "pending" and delivery.claimed_until.timestamp() > time.time()
     assert not delivery.attempt_log.exists()
+    lease_end = delivery.claimed_until.timestamp()
 
     os.kill(pid, signal.SIGKILL)
     first.process.wait(10)
@@ -267,6 +278,7 @@ def test_webhooks_worker_sigkilled_mid_post_delivery_is_sent_again_after_its_lea
     assert not Attempt.objects.filter(delivery=delivery).exists()  # it died before it could log the try
     wait_until_redis_would_redeliver(stack)
     second = webhooks_worker(stack, "webhooks-2")
+    second_ready_at = time.time()
 
     records, deliveries = received_everything("sigkill_mid_post", stack, receiver, order_ids, smtp_sink)
     copies = [r for r in records if r["event_id"] == held["event_id"]]
@@ -279,3 +291,14 @@ def test_webhooks_worker_sigkilled_mid_post_delivery_is_sent_again_after_its_lea
     assert attempt.status_code == 200 and attempt.started_at.timestamp() >= killed_at
     hits_after = {p for p, o in failpoints.hit_log(stack.redis_client, "webhook.before_post") if o == held["order_id"]}
     assert second.pid in hits_after  # the new worker sent it
+    # The dead worker's message for the delivery (acks_late) went back to the broker and on to
+    # the new worker. RabbitMQ hands it back as the connection drops: the new worker gets it
+    # while the lease still holds and leaves it ('not due'); deliver_due sends the delivery once
+    # the lease has run out. (Redis hands it back only after the visibility timeout, 14 s,
+    # past the lease: there the returned message may itself deliver.)
+    killed_ids = set(deliver_runs(first, delivery.pk)[0])
+    handed_back, runs = deliver_runs(second, delivery.pk)
+    assert killed_ids & set(handed_back), (killed_ids, handed_back)
+    if stack.broker_kind == "rabbitmq" and second_ready_at < lease_end - 1:
+        assert "not due" in [outcome for task_id, outcome in runs if task_id in killed_ids], runs
+    assert [outcome for _, outcome in runs].count("delivered") == 1, runs
