@@ -32,7 +32,7 @@ from orders.models import OutboxEvent
 from orders.outbox import PUBLIC_TYPES
 from tests.conftest import eventually
 from tests.faults.conftest import assert_invariants, wait_final
-from tests.faults.test_worker_crashes import wait_until_redis_would_redeliver
+from tests.faults.test_worker_crashes import VISIBILITY, wait_until_redis_would_redeliver
 from tests.webhook_receiver import Receiver
 from webhooks.models import Attempt, Delivery, Subscriber
 
@@ -128,8 +128,12 @@ def received_everything(name, stack, receiver, order_ids, smtp_sink):
 
     duplicates = sum(r["duplicate"] for r in records)
     faulted = sum(r["behaviour"] != "ok" for r in records)
+    # The shop's side of the faults: its failed attempts, by kind ("HTTP 500", "ReadTimeout",
+    # "ConnectionError": refused while the receiver was down).
+    failed = _count(e.split(":", 1)[0] for e in Attempt.objects.filter(delivery__subscriber=subscriber)
+                    .exclude(error="").values_list("error", flat=True))
     print(f"\n{name} [{stack.broker_kind}]: {len(order_ids)} orders; sent {len(deliveries)} deliveries "
-          f"({Attempt.objects.filter(delivery__subscriber=subscriber).count()} attempts), "
+          f"({Attempt.objects.filter(delivery__subscriber=subscriber).count()} attempts, failed: {failed}), "
           f"delivered {sum(d.status == 'delivered' for d in deliveries.values())}; receiver got {len(records)} "
           f"requests ({faulted} faulted: {dict(sorted(_count(r['behaviour'] for r in records).items()))}), "
           f"{duplicates} duplicates deduped, missing={len(missing)}")
@@ -201,8 +205,8 @@ def test_receiver_down_for_a_while_then_back_gets_every_event(stack, receiver, s
     assert eventually(lambda: Attempt.objects.filter(error__contains="Connection refused").values("delivery")
                       .annotate(n=Count("pk")).filter(n__gte=3).exists(), 60), stack.logs()
     time.sleep(max(0.0, DOWN_FOR - (time.time() - down_at)))  # the outage lasts DOWN_FOR s at least
+    up_at = time.time()  # (just before it is back: nothing can arrive earlier)
     receiver.start()  # back, on the same port, with the same dedupe store
-    up_at = time.time()
 
     records, deliveries = received_everything("down_then_back", stack, receiver, before + during, smtp_sink)
     assert not [r for r in records if down_at < r["arrived"] < up_at]  # it really was down
@@ -240,7 +244,8 @@ def test_receiver_answering_slower_than_the_timeout_gets_every_event_once_dedupe
 
 
 LEASE_TIMEOUT = 6  # WEBHOOK_TIMEOUT here: long enough to kill the worker while it waits for the answer
-VISIBILITY = 14  # Redis: the killed worker's unacknowledged messages come back to the next one (see test_worker_crashes)
+# VISIBILITY (14 s, test_worker_crashes): on Redis the killed worker's unacknowledged messages
+# come back to the next worker started after it; wait_until_redis_would_redeliver waits for that.
 
 
 @pytest.mark.stack_env(**{**FAST, "WEBHOOK_TIMEOUT": str(LEASE_TIMEOUT), "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY)})
