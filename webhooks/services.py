@@ -81,10 +81,10 @@ def backoff(attempts):
     return delay * random.uniform(0.8, 1.0)
 
 
-def _held_back(delivery):
-    """An earlier delivery of the same order to the same subscriber is still pending."""
-    return Delivery.objects.filter(subscriber_id=delivery.subscriber_id, order_id=delivery.order_id,
-                                   sequence__lt=delivery.sequence, status=Delivery.Status.PENDING).exists()
+def _earlier_pending():
+    """An earlier delivery of the same order to the same subscriber, still pending."""
+    return Delivery.objects.filter(subscriber_id=OuterRef("subscriber_id"), order_id=OuterRef("order_id"),
+                                   sequence__lt=OuterRef("sequence"), status=Delivery.Status.PENDING)
 
 
 def deliver(delivery_pk):
@@ -93,21 +93,27 @@ def deliver(delivery_pk):
     or (why not, None)."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.WEBHOOK_TIMEOUT + settings.WEBHOOK_LEASE_MARGIN)
+    # One conditional UPDATE claims it: due, unclaimed (or its claimer's lease ran out), and
+    # first in its order's line (a held-back delivery is never leased, so the predecessor's
+    # hand-on always finds it free).
     claimed = (Delivery.objects.filter(pk=delivery_pk, status=Delivery.Status.PENDING, next_attempt_at__lte=now,
                                        subscriber__active=True)
-               .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)).update(claimed_until=lease))
+               .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+               .exclude(Exists(_earlier_pending())).update(claimed_until=lease))
     if not claimed:
-        return "not due", None
+        held = Delivery.objects.filter(pk=delivery_pk, status=Delivery.Status.PENDING).filter(
+            Exists(_earlier_pending())).exists()
+        return ("held back" if held else "not due"), None  # held back: its predecessor hands on to it
     delivery = Delivery.objects.select_related("subscriber", "event").get(pk=delivery_pk)
-    if _held_back(delivery):
-        Delivery.objects.filter(pk=delivery_pk).update(claimed_until=None)
-        return "held back", None  # its predecessor hands on to it once delivered
     code, error, latency = _post(delivery)
-    Attempt.objects.create(delivery=delivery, number=delivery.attempts + 1, started_at=now,
-                           status_code=code, latency_ms=latency, error=error)
-    if not error:
-        return "delivered", _delivered(delivery, code)
-    return "failed", _failed(delivery, code, error, now)
+    # The attempt and its outcome are one commit: a worker killed between them would leave a
+    # 200 logged on a delivery still pending (sent again after the lease, numbered 1 twice).
+    with transaction.atomic():
+        Attempt.objects.create(delivery=delivery, number=delivery.attempts + 1, started_at=now,
+                               status_code=code, latency_ms=latency, error=error)
+        if not error:
+            return "delivered", _delivered(delivery, code)
+        return "failed", _failed(delivery, code, error, now)
 
 
 def _post(delivery):
@@ -167,12 +173,10 @@ def _failed(delivery, code, error, now):
 def due(now=None, limit=500):
     """Pending deliveries whose next try is due, claimed by nobody, and first in their order's line."""
     now = now or timezone.now()
-    earlier = Delivery.objects.filter(subscriber_id=OuterRef("subscriber_id"), order_id=OuterRef("order_id"),
-                                      sequence__lt=OuterRef("sequence"), status=Delivery.Status.PENDING)
     return list(Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now,
                                         subscriber__active=True)
                 .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-                .exclude(Exists(earlier)).order_by("pk").values_list("pk", flat=True)[:limit])
+                .exclude(Exists(_earlier_pending())).order_by("pk").values_list("pk", flat=True)[:limit])
 
 
 def redeliver(delivery_ids):
