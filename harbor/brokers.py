@@ -10,7 +10,7 @@ exchange makes Celery fall back to holding it. Publishes are confirmed by the br
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
-QUEUES = ("payments", "fulfillment", "notifications")
+QUEUES = ("payments", "fulfillment", "notifications", "webhooks")
 DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE = "harbor.dlx", "dead_letters"
 
 

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "orders",
     "payments",
     "notifications",
+    "webhooks",  # the order's events POSTed, signed, to the warehouse's and the ERP's systems
     "returns",  # goods sent back: requested by the shopper, approved and received by ops, refunded
     "storefront",
     "accounts",  # the shopper's account: My orders, saved addresses, deleting the account
@@ -350,6 +351,8 @@ CELERY_TASK_ROUTES = {
     "orders.tasks.refund_order": {"queue": "payments"},
     "orders.tasks.void_payment": {"queue": "payments"},
     "notifications.tasks.*": {"queue": "notifications"},
+    # Their own queue and worker: a slow receiver can never delay a charge or an e-mail.
+    "webhooks.tasks.*": {"queue": "webhooks"},
 }
 CELERY_TASK_ACKS_LATE = True  # a task is acknowledged when done, so a crash redelivers it
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -402,6 +405,20 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT",
 FULFILL_MAX_ATTEMPTS = env.int("FULFILL_MAX_ATTEMPTS", default=20)
 RECONCILE_AFTER = env.int("RECONCILE_AFTER", default=120)  # seconds an order may sit pending/paid
 RECONCILE_INTERVAL = env.int("RECONCILE_INTERVAL", default=300)  # used by setup_periodic_tasks
+
+# Outbound webhooks (webhooks/services.py): each POST waits WEBHOOK_TIMEOUT s; a failed one is
+# tried again after WEBHOOK_RETRY_BASE s, doubling up to WEBHOOK_RETRY_MAX_BACKOFF, for
+# WEBHOOK_RETRY_FOR s; a subscriber whose every delivery failed for WEBHOOK_DISABLE_AFTER s is
+# disabled (alert: HarborWebhookSubscriberDisabled). Due deliveries are swept every
+# WEBHOOK_SWEEP_INTERVAL s.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10)
+WEBHOOK_LEASE_MARGIN = env.int("WEBHOOK_LEASE_MARGIN", default=20)  # a claim outlives the POST by this
+WEBHOOK_RETRY_BASE = env.float("WEBHOOK_RETRY_BASE", default=10)
+WEBHOOK_RETRY_MAX_BACKOFF = env.int("WEBHOOK_RETRY_MAX_BACKOFF", default=3600)
+WEBHOOK_RETRY_FOR = env.int("WEBHOOK_RETRY_FOR", default=24 * 3600)
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=24 * 3600)
+WEBHOOK_SWEEP_INTERVAL = env.int("WEBHOOK_SWEEP_INTERVAL", default=30)
+WEBHOOK_SUBSCRIBERS_TTL = env.float("WEBHOOK_SUBSCRIBERS_TTL", default=5)  # webhooks/subscribers.py
 # Tries at making one refund at Stripe before it is given up (and the order sent to review).
 REFUND_MAX_ATTEMPTS = env.int("REFUND_MAX_ATTEMPTS", default=10)
 # A pending order that never got a payment attempt this long (e.g. a day-long broker outage)

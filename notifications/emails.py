@@ -35,20 +35,24 @@ SUBJECTS = {
     Notification.Kind.PAYMENT_FAILED: "Payment failed for your Harbor order {short}",
     Notification.Kind.REFUND: "Your Harbor order {short} has been refunded",
     Notification.Kind.CANCELED: "Your Harbor order {short} has been canceled",
+    Notification.Kind.RETURN_REQUESTED: "We have your return request for order {short}",
+    Notification.Kind.RETURN_APPROVED: "Your return for order {short} is approved: send the items back",
+    Notification.Kind.RETURN_REJECTED: "Your return for order {short} was not accepted",
+    Notification.Kind.RETURN_RECEIVED: "Your return for order {short} has arrived",
 }
 
 
-def send(order_id, kind):
-    """Send the order's e-mail of this kind unless it was sent (or is being sent) already.
-    True if sent now."""
+def send(order_id, kind, ref="", about=None):
+    """Send the order's e-mail of this kind (about `ref`, e.g. a return, described by the event's
+    data `about`) unless it was sent (or is being sent) already. True if sent now."""
     order = Order.objects.prefetch_related("lines__product").get(pk=order_id)
-    row, _ = Notification.objects.get_or_create(order=order, kind=kind, defaults={"to": order.email})
+    row, _ = Notification.objects.get_or_create(order=order, kind=kind, ref=ref, defaults={"to": order.email})
     claimed_at = timezone.now()
     expired = claimed_at - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)  # its sender is surely gone
     if not Notification.objects.filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=expired), pk=row.pk,
                                        sent_at__isnull=True, failed_at__isnull=True).update(claimed_at=claimed_at):
         return False
-    message = _message(order, kind)
+    message = _message(order, kind, ref, about or {})
     try:
         message.send()
     except BaseException as exc:
@@ -83,7 +87,7 @@ def _text(answer):
     return answer.decode(errors="replace") if isinstance(answer, bytes) else str(answer)
 
 
-def _message(order, kind):
+def _message(order, kind, ref="", about=None):
     shipment = getattr(order, "shipment", None)
     context = {"order": order, "lines": list(order.lines.all()), "rows": totals.breakdown(order),
                "shipping_estimate": totals.shipping_estimate(order),
@@ -96,7 +100,8 @@ def _message(order, kind):
                "return_days": settings.RETURN_WINDOW_DAYS,
                "payment_error": order.payment.last_error if hasattr(order, "payment") else "",
                "cancel_reason": order.events.filter(to_status="canceled").values_list("message", flat=True).last(),
-               "order_link": links.url(order)}  # signed, for the order's life (orders/links.py)
+               "order_link": links.url(order),  # signed, for the order's life (orders/links.py)
+               "ret": about}  # a return's e-mail: the return as its event described it
     subject = SUBJECTS[kind].format(short=order.reference)
     message = EmailMultiAlternatives(
         subject=subject,
@@ -104,7 +109,7 @@ def _message(order, kind):
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[order.email],
         # A stable id: if a crash makes us send twice, mail systems can tell it is one message.
-        headers={"Message-ID": f"<{kind}.{order.id}@harbor>"},
+        headers={"Message-ID": f"<{kind}.{order.id}{'.' + ref if ref else ''}@harbor>"},
     )
     message.attach_alternative(render_to_string(f"notifications/{kind}.html", context), "text/html")
     return message

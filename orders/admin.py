@@ -22,8 +22,9 @@ from orders.ops import format_age
 from catalog.money import format_money as money
 from orders import operations, totals
 from orders.addresses import address_lines
-from orders.admin_inlines import (NotificationInline, OrderEventInline, OrderLineInline, PaymentInline,
+from orders.admin_inlines import (OrderEventInline, OrderLineInline, PaymentInline,
                                   ShipmentInline)
+from orders.admin_export import export_csv
 from orders.admin_label import label_view
 from orders.admin_refund import refund_view
 from orders.models import Order
@@ -74,7 +75,7 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                        "refunds_display",
                        "attempts", "created_at", "updated_at", "age", "task_results", "payment_method",
                        "shipping_method_display", "shipping_address_lines"]
-    inlines = [OrderLineInline, OrderEventInline, PaymentInline, ShipmentInline, NotificationInline]
+    inlines = [OrderLineInline, OrderEventInline, PaymentInline, ShipmentInline]  # + e-mails, returns (their apps)
     actions = [
         _order_action(operations.retry_fulfillment, "retry_fulfillment",
                       "Retry fulfillment of selected orders (pending, requires_action or paid)",
@@ -85,7 +86,11 @@ class OrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                       "Refund selected orders in full (charged; queued; for a part, open the order)", "refund queued"),
         _order_action(operations.mark_reviewed, "review_order",
                       "Retry selected orders from scratch (needs_review; fresh attempt budget)", "sent back"),
+        export_csv,
     ]
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("orders.export_order")  # the CSV holds every shopper's e-mail
 
     @admin.display(description="total", ordering="total")
     def total_display(self, order):

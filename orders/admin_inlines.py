@@ -5,7 +5,6 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from harbor.admin_mixins import ReadOnlyAdminMixin
-from notifications.models import Notification
 from catalog.money import format_money as money
 from orders.admin_label import label_link
 from orders.models import OrderEvent, OrderLine, Shipment
@@ -70,8 +69,3 @@ class ShipmentInline(ReadOnlyInline, admin.TabularInline):
     @admin.display(description="label")
     def label_display(self, shipment):
         return label_link(shipment)  # the admin's own view: MEDIA_URL is not served
-
-
-class NotificationInline(ReadOnlyInline, admin.TabularInline):
-    model = Notification
-    fields = ["kind", "to", "subject", "sent_at", "failed_at", "error", "message_id", "created_at"]

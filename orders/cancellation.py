@@ -16,7 +16,6 @@ import logging
 from django.db import transaction
 
 from discounts import vouchers
-from harbor import enqueue
 from harbor.retry import NotSettledYet
 from orders import voiding
 from orders.fulfillment import apply_payment
@@ -71,7 +70,6 @@ def cancel(order_id, *, reason, actor):
         transition(locked.id, locked.status, OrderStatus.CANCELED, message=reason, actor=actor)
         release_stock(locked)
         vouchers.give_back(locked.id)  # its discount code's use counts no more
-        enqueue.after_commit("notifications.tasks.send_canceled", locked.id)
         voiding.void_later(locked.id)
     logger.info("order %s canceled by %s: %s", order_id, actor, reason)
     return OrderStatus.CANCELED

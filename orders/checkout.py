@@ -37,7 +37,7 @@ from django.utils import timezone
 from inventory import stock
 from discounts import vouchers
 from harbor import enqueue, failpoints
-from orders import totals
+from orders import outbox, totals
 from shipping import rates
 from harbor.logconfig import bind_order
 from orders.models import UNPAID, IdempotencyKey, Order, OrderLine, OrderStatus
@@ -145,6 +145,10 @@ def place_order(*, email, lines, payment_method, shipping_address, idempotency_k
         if voucher is not None:
             vouchers.record(voucher, order_id=order_id, email=email, amount=figures.discount, currency=currency)
         order, order_lines = _write(order_id, email, shipping_address, payment_method, client, figures, customer)
+        # order.created for the webhooks, in this transaction (nothing is written or published
+        # when no subscriber wants it: the checkout pays for the outbox only when it is used).
+        outbox.emit("order.created", order.id, {"status": order.status, "total": order.total,
+                                                "currency": order.currency})
         # After commit, so the worker never sees an order that might still roll back.
         # robust=True: a broker outage is logged, not turned into a 500 for an order
         # that is already safely stored (reconciliation picks it up later).

@@ -20,7 +20,6 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from discounts import vouchers
-from harbor import enqueue
 from orders.models import CHARGED, UNFINISHED, Order, OrderStatus, Shipment
 from orders.shipping import ensure_shipments
 from orders import voiding
@@ -113,7 +112,6 @@ def apply_payment(order, result, actor=ACTOR):
             if _advance(order, OrderStatus.PAYMENT_FAILED, result.message, actor):
                 release_stock(order)
                 vouchers.give_back(order.id)  # its discount code's use counts no more
-                enqueue.after_commit("notifications.tasks.send_payment_failed", order.id)
                 voiding.void_later(order.id)  # a failure Stripe reported by webhook: its intent is still open
                 if result.declined:
                     _count_decline(order)
@@ -147,18 +145,21 @@ def ensure_shipments_of(order_id):
 
 
 def fan_out(order_id):
-    """A label per shipment and the receipt, in parallel. No chord: each task records its own
-    effect and whichever finishes last completes the order (complete_if_done)."""
+    """A label per shipment, in parallel; the receipt goes out in parallel too, sent by
+    notifications/ on the order.paid event (orders/outbox.py). No chord: each task records its
+    own effect and whichever finishes last completes the order (complete_if_done)."""
     order_id = str(order_id)
     shipments = Shipment.objects.filter(order_id=order_id).values_list("pk", flat=True)
-    group(*[signature("orders.tasks.create_label", args=[order_id, shipment]) for shipment in shipments],
-          signature("notifications.tasks.send_receipt", args=[order_id])).apply_async()
+    group(*[signature("orders.tasks.create_label", args=[order_id, shipment]) for shipment in shipments]).apply_async()
+
+
+RECEIPT = "receipt"  # in missing_fan_out: the receipt, which the order.paid event asks for
 
 
 def missing_fan_out(order):
-    """The fan-out tasks whose effect the order still lacks, as (task, keyword arguments): a
-    label per shipment that has none (all of them: the task makes them if there are none), and
-    the receipt."""
+    """The fan-out effects the order still lacks, as (task, keyword arguments): a label per
+    shipment that has none (all of them: the task makes them if there are none), and the
+    receipt (RECEIPT: its e-mail is notifications' answer to the order.paid event)."""
     missing = []
     shipments = list(order.shipments.all())
     if not shipments:
@@ -168,7 +169,7 @@ def missing_fan_out(order):
     # A receipt the mail server refused for good (no such mailbox) is as done as it will get:
     # the goods still ship, and the admin shows the refusal.
     if not order.notifications.filter(Q(sent_at__isnull=False) | Q(failed_at__isnull=False), kind="receipt").exists():
-        missing.append(("notifications.tasks.send_receipt", {}))
+        missing.append((RECEIPT, {}))
     return missing
 
 

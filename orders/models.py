@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Func, Q, Value
 
@@ -99,6 +100,7 @@ class Order(models.Model):
             ("cancel_order", "Can cancel a pending order"),
             ("refund_order", "Can request a refund of an order"),
             ("review_order", "Can mark an order in needs_review as reviewed"),
+            ("export_order", "Can export orders to CSV"),
         ]
 
     def __str__(self):
@@ -223,3 +225,31 @@ class ShipmentLine(models.Model):
 
     def __str__(self):
         return f"{self.quantity} × {self.sku}"
+
+
+class OutboxEvent(models.Model):
+    """A fact other parts must learn (an order paid, a parcel shipped): the transactional outbox.
+
+    The row is written in the same transaction as the change it reports, so there is never an
+    event for a change that rolled back, nor a change without its event. `pending` lists the
+    consumers (Celery task names, registered by the apps above orders: orders/outbox.py) that
+    have not yet said they handled it; a consumer removes itself when done, and reconciliation
+    sends the event again to whoever is still listed (orders/outbox.py sweep). Consumers
+    deduplicate by the event's id, so a second delivery repeats nothing.
+    """
+
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    type = models.CharField(max_length=40)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="outbox_events")
+    data = models.JSONField(default=dict)
+    pending = ArrayField(models.CharField(max_length=100), default=list, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True, help_text="Last sent again by the sweep.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["created_at"], name="outbox_undelivered",
+                                condition=~Q(pending=[]))]
+
+    def __str__(self):
+        return f"{self.type} {self.event_id}"

@@ -59,7 +59,6 @@ def cancel(order, actor, reason="Canceled by staff."):
         transition(locked.id, locked.status, OrderStatus.CANCELED, message=reason, actor=actor)
         release_stock(locked)
         vouchers.give_back(locked.id)  # its discount code's use counts no more
-        enqueue.after_commit("notifications.tasks.send_canceled", locked.id)
         voiding.void_later(locked.id)  # a failed payment's intent, if Stripe has not canceled it yet
         return "canceled, stock released"
     _note(locked, "Cancel requested: canceling the payment at Stripe first.", actor)

@@ -17,7 +17,7 @@ from orders.reconcile import stuck_orders
 
 logger = logging.getLogger(__name__)
 
-QUEUES = ("payments", "fulfillment", "notifications")
+QUEUES = ("payments", "fulfillment", "notifications", "webhooks")
 TIMEOUT = 1  # seconds, per broker call
 
 

@@ -3,13 +3,16 @@
 Ops may: change Beat's periodic tasks and their schedules; view task results, orders (with
 their lines, events, payment, shipments, e-mails), products, shipping methods, tax rates and
 discount codes; run the order operations (retry fulfillment, cancel, request refund, mark
-reviewed) and mark shipments shipped and delivered; approve, reject and receive returns; change stock (`received`, per warehouse).
+reviewed) and mark shipments shipped and delivered; export orders to CSV; approve, reject and
+receive returns; change stock (`received`, per warehouse); read the webhook delivery log and
+redeliver.
 Ops may not: edit users or groups, or any money field (no change_product: unit_price is
 money; nor shipping prices, tax rates or discount codes: a superuser sets those; order money is
 read-only for everyone).
 
 Created by migration orders/0005_ops_group (as orders/0011_ops_group_warehouses has it; the apps
-above orders add theirs: returns/0002_ops_may_handle_returns) and
+above orders add theirs: returns/0002_ops_may_handle_returns, webhooks/0002_ops_may_redeliver;
+orders/0014_ops_may_export adds the CSV export) and
 ensured again by `manage.py create_ops_user`.
 Changing this list needs a new data migration too (tests/test_ops.py compares the two).
 """
@@ -27,7 +30,7 @@ OPS_PERMISSIONS = {
     ],
     "django_celery_results": ["view_taskresult", "view_groupresult"],
     "orders": ["view_order", "view_orderline", "view_orderevent", "view_shipment", "view_shipmentline",
-               "retry_fulfillment", "cancel_order", "refund_order", "review_order", "ship_shipment"],
+               "retry_fulfillment", "cancel_order", "refund_order", "review_order", "ship_shipment", "export_order"],
     "payments": ["view_payment", "view_webhookevent"],
     "notifications": ["view_notification"],
     "catalog": ["view_product"],
@@ -38,6 +41,9 @@ OPS_PERMISSIONS = {
     "discounts": ["view_voucher", "view_redemption"],
     # Returns: ops decide them and take the goods back (which refunds them).
     "returns": ["view_return", "view_returnline", "decide_return", "receive_return"],
+    # Webhooks: ops read the delivery log and redeliver; who is sent the shop's orders (a
+    # subscriber's URL and secret) is the owner's to decide.
+    "webhooks": ["view_subscriber", "view_delivery", "view_attempt", "redeliver_delivery"],
 }
 
 

@@ -3,7 +3,8 @@
 Celery delivers at least once, but a message can still be missing: the broker was down
 when checkout committed (the order is stored, the publish failed), the web process died
 between commit and publish, Redis lost its data, or a task used up its retries during an
-outage. The order row itself is the record of work to do, so no separate outbox is needed.
+outage. The order row itself is the record of the pipeline's work to do; what the parts above
+orders/ owe (e-mails, webhooks) is recorded in the outbox (orders/outbox.py).
 Every order untouched for RECONCILE_AFTER is looked at:
 
 - pending → fulfill_order again. It looks at Stripe first: an intent already created is
@@ -16,7 +17,8 @@ Every order untouched for RECONCILE_AFTER is looked at:
   cancel_order (intent canceled at Stripe, stock released, shopper told).
 - at the attempt cap (runs that died) → needs_review, with an event saying why.
 - a refund requested (or pending at Stripe) that has not settled → refund_order again.
-- a payment-failed, canceled or refund e-mail that never went out → its task again.
+- an order event (orders/outbox.py) some consumer has not handled → published to it again
+  (a payment-failed, canceled or refund e-mail that never went out, a webhook not fanned out).
 - a payment recorded failed whose intent Stripe has not confirmed canceled → void_payment
   (cancel it at Stripe, or refund it if it was charged after all: orders/voiding.py).
 
@@ -33,13 +35,11 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from harbor import enqueue
-from notifications.models import Notification
-from orders import authentication, voiding
-from orders.fulfillment import give_up, missing_fan_out
+from orders import authentication, outbox, voiding
+from orders.fulfillment import RECEIPT, give_up, missing_fan_out
 from orders.models import UNFINISHED, Order, OrderStatus
 from payments.models import Payment, Refund
 
@@ -66,7 +66,7 @@ def reconcile(limit=500):
         done.update(_awaiting_authentication(now, limit))
         done.update(_unsettled_refunds(now))
         done.update(_live_intents(now, limit))
-    done.update(_unsent_emails(now))
+    done.update(outbox.sweep(now))  # events a consumer (webhooks, e-mails) has not yet handled
     if done:
         logger.warning("reconcile: %s", dict(done))
     return dict(done)
@@ -96,8 +96,11 @@ def _actions(order, unpaid):
     # Every effect present but the order not completed (a crash between): a fan-out task
     # re-run completes it without repeating its effect.
     for task, kwargs in missing or [("orders.tasks.create_label", {})]:
-        enqueue.after_commit(task, order.id, **kwargs)
-    return [task.rsplit(".", 1)[1] for task, _ in missing] or ["complete"]
+        if task == RECEIPT:
+            outbox.replay(order.id, "order.paid")  # to its consumers again: the e-mail's dedupes
+        else:
+            enqueue.after_commit(task, order.id, **kwargs)
+    return [task.rsplit(".", 1)[-1] for task, _ in missing] or ["complete"]
 
 
 def _awaiting_authentication(now, limit):
@@ -145,25 +148,3 @@ def _live_intents(now, limit):
     for _, order_id in waiting:
         enqueue.after_commit("orders.tasks.void_payment", order_id, actor=ACTOR)
     return {"void_payment": len(waiting)} if waiting else {}
-
-
-EMAIL_FOR_STATUS = {OrderStatus.PAYMENT_FAILED: ("payment_failed", "notifications.tasks.send_payment_failed"),
-                    OrderStatus.REFUNDED: ("refund", "notifications.tasks.send_refund"),
-                    OrderStatus.CANCELED: ("canceled", "notifications.tasks.send_canceled")}
-
-
-def _unsent_emails(now):
-    """Shoppers not yet told that their payment failed, their order was canceled or their
-    refund went through (the e-mail task was lost with the broker). Looks back a week; the
-    task is idempotent."""
-    done = Counter()
-    recent = Order.objects.filter(updated_at__lt=now - timedelta(seconds=settings.RECONCILE_AFTER),
-                                  updated_at__gt=now - timedelta(days=7))
-    for status, (kind, task) in EMAIL_FOR_STATUS.items():
-        # Sent, or refused for good by the mail server (never sent again).
-        sent = Notification.objects.filter(Q(sent_at__isnull=False) | Q(failed_at__isnull=False),
-                                           kind=kind).values("order_id")
-        for order_id in recent.filter(status=status).exclude(pk__in=sent).values_list("pk", flat=True):
-            enqueue.after_commit(task, order_id)
-            done[task.rsplit(".", 1)[1]] += 1
-    return done

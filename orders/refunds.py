@@ -137,7 +137,6 @@ def _refunded_in_full(order, payment, actor):
     shipped = order.shipments.exclude(label="").exists()
     if not shipped or payment.refunds.filter(restock=True).exists():
         release_stock(order)
-    enqueue.after_commit("notifications.tasks.send_refund", order.id)
     logger.info("order %s refunded in full (%s)", order.id, total)
 
 

@@ -38,6 +38,8 @@ PERIODIC_TASKS = [
     Periodic("Reconcile stuck orders", RECONCILE, "payments", every_setting="RECONCILE_INTERVAL"),
     Periodic(BACKEND_CLEANUP, BACKEND_CLEANUP, "fulfillment", cron="0 4 * * *"),
     Periodic("Audit stock against order lines", "orders.tasks.audit_stock", "fulfillment", cron="30 3 * * *"),
+    # webhooks/ sits above orders/: named here, never imported (a task name, like the fan-out's).
+    Periodic("Deliver due webhooks", "webhooks.tasks.deliver_due", "webhooks", every_setting="WEBHOOK_SWEEP_INTERVAL"),
     Periodic("Forget expired idempotency keys", "orders.tasks.forget_idempotency_keys", "fulfillment",
              cron="45 3 * * *"),
 ]

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from inventory import stock
 from inventory.models import Warehouse
-from orders import labels
+from orders import labels, outbox
 from orders.models import CHARGED, Order, OrderEvent, OrderLine, Shipment, ShipmentLine
 
 
@@ -75,8 +75,16 @@ def create_label(order_id, shipment_id=None):
             shipment.label_created_at = timezone.now()
             shipment.status = Shipment.Status.LABELED
             shipment.save(update_fields=["label", "label_created_at", "status"])
+            # The warehouse's system learns of the parcel once its label exists (webhooks).
+            outbox.emit("shipment.created", order.id, _shipment_data(shipment, items))
             made += 1
     return made
+
+
+def _shipment_data(shipment, items):
+    return {"shipment_id": shipment.pk, "tracking_number": shipment.tracking_number,
+            "warehouse": shipment.warehouse.name if shipment.warehouse_id else "",
+            "lines": [{"sku": sku, "quantity": quantity} for quantity, sku in items]}
 
 
 def mark_shipped(shipment, actor, carrier_url=""):
@@ -89,6 +97,9 @@ def mark_shipped(shipment, actor, carrier_url=""):
             raise ShipmentRefused(f"only a shipment with its label can be marked shipped; this one is {current}")
         OrderEvent.objects.create(order_id=shipment.order_id, actor=actor, message=(
             f"Shipment {shipment.tracking_number} shipped" + (f" ({carrier_url})" if carrier_url else "") + "."))
+        outbox.emit("shipment.shipped", shipment.order_id,
+                    {**_shipment_data(shipment, [(line.quantity, line.sku) for line in shipment.lines.all()]),
+                     "carrier_url": carrier_url})
     return "shipped"
 
 

@@ -11,6 +11,7 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from orders import outbox
 from orders.models import Order, OrderEvent
 from orders.models import OrderStatus as S
 
@@ -53,6 +54,11 @@ def transition(order_id, from_status, to_status, *, message="", actor="system"):
             OrderEvent.objects.create(
                 order_id=order_id, from_status=from_status, to_status=to_status, message=message, actor=actor
             )
+            # The move's event for the parts above orders (e-mails, webhooks), in the same
+            # transaction: no event without the move, no move without its event.
+            if to_status in outbox.STATUS_EVENTS:
+                outbox.emit(outbox.STATUS_EVENTS[to_status], order_id,
+                            {"status": to_status, "from_status": from_status})
     if moved:
         logger.info("order %s: %s → %s (%s) %s", order_id, from_status, to_status, actor, message)
     return bool(moved)

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.money import format_money
-from orders import refunds, totals
+from orders import outbox, refunds, totals
 from orders.models import Order, OrderEvent, OrderStatus, Shipment
 from orders.stock import return_units
 from payments.models import Payment
@@ -118,7 +118,16 @@ def request(order, lines, reason, actor="shopper"):
     ret.amount = amount
     OrderEvent.objects.create(order=order, actor=actor, message=(
         f"Return {ret.pk} requested: {ret.lines_text()} ({format_money(amount, order.currency)}): {reason}"))
+    _emit("return.requested", ret, reason=reason)
     return ret
+
+
+def _emit(event_type, ret, **more):
+    """The return's step as an order event (orders/outbox.py), in the step's transaction: the
+    shopper's e-mail (notifications/) and the ERP's webhook learn of it from there."""
+    outbox.emit(event_type, ret.order_id, {
+        "return_id": ret.pk, "status": ret.status, "amount": ret.amount, "currency": ret.order.currency,
+        "lines": [{"sku": line.sku, "quantity": line.quantity} for line in ret.lines.all()], **more})
 
 
 def _wanted(order, lines):
@@ -151,17 +160,21 @@ def _step(return_id, actor, from_statuses, to_status, message, **fields):
 
 @transaction.atomic
 def approve(return_id, actor):
-    return _step(return_id, actor, [Return.Status.REQUESTED], Return.Status.APPROVED,
-                 lambda ret: f"Return {ret.pk} approved: the shopper sends the goods back.",
-                 decided_by=actor, decided_at=timezone.now())
+    ret = _step(return_id, actor, [Return.Status.REQUESTED], Return.Status.APPROVED,
+                lambda ret: f"Return {ret.pk} approved: the shopper sends the goods back.",
+                decided_by=actor, decided_at=timezone.now())
+    _emit("return.approved", ret)
+    return ret
 
 
 @transaction.atomic
 def reject(return_id, actor, note=""):
     note = (note or "").strip()
-    return _step(return_id, actor, [Return.Status.REQUESTED, Return.Status.APPROVED], Return.Status.REJECTED,
-                 lambda ret: f"Return {ret.pk} rejected" + (f": {note}" if note else "."),
-                 decided_by=actor, decided_at=timezone.now(), note=note)
+    ret = _step(return_id, actor, [Return.Status.REQUESTED, Return.Status.APPROVED], Return.Status.REJECTED,
+                lambda ret: f"Return {ret.pk} rejected" + (f": {note}" if note else "."),
+                decided_by=actor, decided_at=timezone.now(), note=note)
+    _emit("return.rejected", ret, note=note)
+    return ret
 
 
 @transaction.atomic
@@ -187,6 +200,7 @@ def receive(return_id, actor):
         refund = refunds.request(order, actor, amount=amount, reason=f"Return {ret.pk}: {ret.lines_text()}")
     Return.objects.filter(pk=ret.pk).update(amount=refund.amount if refund else 0, refund=refund)
     ret.refresh_from_db()
+    _emit("return.received", ret)
     return ret
 
 

@@ -21,6 +21,15 @@ def _no_checkout_rate_limit(settings):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_webhook_subscribers():
+    """Which event types anyone subscribed to is kept a few seconds per process; a test's
+    subscribers vanish with its transaction (no delete signal): forget them between tests."""
+    from webhooks import subscribers
+
+    subscribers.forget()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_pricing_cache():
     """Shipping methods and tax rates are cached in Redis by version (shipping.rates). A test's
     rows vanish with its transaction or flush, which moves no version on: start each test on a
@@ -81,9 +90,9 @@ def ops_login(db):
 def broker():
     """The real broker (Redis), with the three queues emptied before the test."""
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-    client.delete("payments", "fulfillment", "notifications")
+    client.delete("payments", "fulfillment", "notifications", "webhooks")
     yield client
-    client.delete("payments", "fulfillment", "notifications")
+    client.delete("payments", "fulfillment", "notifications", "webhooks")
 
 
 def queued_tasks(client, queue):
@@ -94,6 +103,21 @@ def queued_tasks(client, queue):
         args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
         tasks.append((message["headers"]["task"], args))
     return tasks
+
+
+def queued_events(client, queue):
+    """(consumer task, event type, order id) of each order event (orders/outbox.py) waiting in a
+    queue on Redis; any other task as (task name, args)."""
+    from orders.models import OutboxEvent
+
+    events = []
+    for task, args in queued_tasks(client, queue):
+        if task.endswith(".on_event"):
+            event = OutboxEvent.objects.get(pk=args[0])
+            events.append((task, event.type, str(event.order_id)))
+        else:
+            events.append((task, args))
+    return events
 
 
 # --- End-to-end: a real Celery worker, real SMTP, a fault proxy in front of localstripe ---
@@ -244,7 +268,7 @@ def worker(broker_kind, transactional_db, stripe_proxy, request):
     else:
         session_worker = request.getfixturevalue("_session_worker")
         broker_url, publishing = settings.CELERY_BROKER_URL, nullcontext()
-        redis.Redis.from_url(broker_url).delete("payments", "fulfillment", "notifications")
+        redis.Redis.from_url(broker_url).delete("payments", "fulfillment", "notifications", "webhooks")
     stripe_proxy.clear()
     with publishing:
         yield session_worker

@@ -12,6 +12,9 @@ HARBOR_METRICS = {
     "harbor_charges_total",  # counter, by outcome: succeeded | failed
     "harbor_failed_payments_recent",  # gauge: declines shop-wide in the card-testing period
     "harbor_failed_payments_ceiling",  # gauge: CHECKOUT_FAILED_PAYMENTS_SHOP_LIMIT's count
+    "harbor_webhook_subscribers",  # gauge, by state: active | disabled (webhooks/metrics.py)
+    "harbor_webhook_deliveries",  # gauge, by status
+    "harbor_webhook_oldest_pending_seconds",  # gauge
 }
 
 # danihodovic/celery-exporter, from its source (src/exporter.py, Exporter.__init__; default

@@ -14,7 +14,7 @@ from django.db import connection
 
 from harbor.brokers import is_amqp
 
-QUEUES = ("payments", "fulfillment", "notifications")
+QUEUES = ("payments", "fulfillment", "notifications", "webhooks")
 
 
 def test_database_url():

@@ -80,7 +80,8 @@ def test_the_task_choice_offers_only_harbors_periodic_tasks(ops):
     choices = ops.get(ADD).context["adminform"].form.fields["regtask"].choices
 
     assert [value for value, _ in choices] == ["", *sorted(TASK_NAMES)]
-    assert TASK_NAMES == {RECONCILE, "celery.backend_cleanup", AUDIT, "orders.tasks.forget_idempotency_keys"}
+    assert TASK_NAMES == {RECONCILE, "celery.backend_cleanup", AUDIT, "orders.tasks.forget_idempotency_keys",
+                          "webhooks.tasks.deliver_due"}
 
 
 @pytest.mark.parametrize("changes, refused_field", [

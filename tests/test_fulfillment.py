@@ -4,7 +4,7 @@ import pytest
 
 from inventory.models import Stock
 from notifications.models import Notification
-from orders.models import Order, OrderEvent, Shipment
+from orders.models import Order, OrderEvent, OutboxEvent, Shipment
 from orders.tasks import fulfill_order
 from payments.audit import succeeded_charges_by_order
 from payments.models import Payment
@@ -143,8 +143,9 @@ def test_duplicate_label_and_receipt_tasks_make_one_label_and_one_email(broker_k
     assert worker.settle()
     label_before = Shipment.objects.get(order_id=order_id).label.name
 
+    paid = str(OutboxEvent.objects.get(order_id=order_id, type="order.paid").pk)  # the receipt's event
     group([signature("orders.tasks.create_label", args=[order_id]) for _ in range(4)]
-          + [signature("notifications.tasks.send_receipt", args=[order_id]) for _ in range(4)]).apply_async().get(30)
+          + [signature("notifications.tasks.on_event", args=[paid]) for _ in range(4)]).apply_async().get(30)
 
     assert worker.settle()
     assert Shipment.objects.get(order_id=order_id).label.name == label_before
@@ -155,7 +156,7 @@ def test_duplicate_label_and_receipt_tasks_make_one_label_and_one_email(broker_k
 
 def test_a_receipt_the_mail_server_refuses_for_good_is_not_sent_again_and_the_goods_still_ship(
         worker, api, product, checkout_body, smtp_sink, broker_kind):
-    from notifications.tasks import send_receipt
+    from notifications.tasks import on_event
 
     address = f"no-such-user-{broker_kind}@example.com"
     smtp_sink.refused[address] = "550 5.1.1 No such user here"
@@ -170,7 +171,8 @@ def test_a_receipt_the_mail_server_refuses_for_good_is_not_sent_again_and_the_go
         refused_once = [r for r in smtp_sink.refusals if r[0] == address]
         assert len(refused_once) == 1  # never retried by the task
 
-        send_receipt.delay(str(order.pk)).get(timeout=30)  # a redelivery, or reconciliation, sending it again
+        paid = OutboxEvent.objects.get(order=order, type="order.paid")
+        on_event.delay(str(paid.pk)).get(timeout=30)  # a redelivery, or reconciliation, sending it again
         assert len([r for r in smtp_sink.refusals if r[0] == address]) == 1  # is refused by us, not the server
         assert smtp_sink.to(address) == []
     finally:

@@ -8,20 +8,22 @@ import pytest
 from django.conf import settings
 
 # Bottom to top: harbor (the platform) → catalog → inventory → pricing (shipping, tax, discounts) →
-# payments → orders → notifications → returns → storefront and accounts (the shopper's account
-# pages); demo (the demo shop's data) and loadtest sit on top of everything and nothing imports them.
-# (orders and notifications still call each other: the e-mails are to learn of orders from
-# their events instead, which will put notifications above orders.)
-LAYERS = [["catalog"], ["inventory"], ["shipping", "tax", "discounts"], ["payments"], ["orders", "notifications"],
-          ["returns"], ["storefront", "accounts"], ["demo", "loadtest"]]
+# payments → orders → the consumers of the order's events (notifications: the e-mails; webhooks;
+# returns), which learn of changes from the outbox (orders/outbox.py), never by being called from
+# orders/ → storefront and accounts (the shopper's pages); demo (the demo shop's data) and loadtest
+# sit on top of everything and nothing imports them.
+LAYERS = [["catalog"], ["inventory"], ["shipping", "tax", "discounts"], ["payments"], ["orders"],
+          ["notifications", "webhooks", "returns"], ["storefront", "accounts"], ["demo", "loadtest"]]
 DOMAIN = {app for layer in LAYERS for app in layer}
 MAY_NOT_IMPORT = {"harbor": DOMAIN}
 for depth, layer in enumerate(LAYERS):
     for app in layer:
         MAY_NOT_IMPORT[app] = {other for higher in LAYERS[depth + 1:] for other in higher}
-# Within the pricing layer, each prices on its own: none imports another.
-for app in ("shipping", "tax", "discounts"):
-    MAY_NOT_IMPORT[app] |= {"shipping", "tax", "discounts"} - {app}
+# Within the pricing layer, each prices on its own: none imports another; nor does one consumer
+# of the order's events import another.
+for side_by_side in (("shipping", "tax", "discounts"), ("notifications", "webhooks", "returns")):
+    for app in side_by_side:
+        MAY_NOT_IMPORT[app] |= set(side_by_side) - {app}
 
 
 def imported_apps(path):

@@ -61,7 +61,7 @@ def test_gather_counts_a_known_shop(known_shop):
     assert figures["stuck_orders"] == 1
     assert figures["oldest_pending_order"] == str(known_shop["stuck"].pk)
     assert known_shop["oldest_age"] <= figures["oldest_pending_age_seconds"] <= known_shop["oldest_age"] + 60
-    assert figures["queues"] == {"payments": 2, "fulfillment": 0, "notifications": 1}
+    assert figures["queues"] == {"payments": 2, "fulfillment": 0, "notifications": 1, "webhooks": 0}
     assert figures["task_failures_last_hour"] == 2
     assert isinstance(figures["workers_alive"], int)  # no worker runs here: ping answers with nobody
     assert figures["errors"] == {}
@@ -91,7 +91,7 @@ def test_harbor_status_prints_the_figures(known_shop):
     out = StringIO()
     call_command("harbor_status", stdout=out)
     text = out.getvalue()
-    assert "Queue depth:     payments 2, fulfillment 0, notifications 1" in text
+    assert "Queue depth:     payments 2, fulfillment 0, notifications 1, webhooks 0" in text
     assert "Workers alive:   " in text
     assert ("pending 2, requires_action 0, paid 1, fulfilled 1, payment_failed 0, canceled 0, refunded 0, "
             "needs_review 1") in text
@@ -106,7 +106,7 @@ def test_harbor_status_json(known_shop):
     figures = json.loads(out.getvalue())
     assert {"queues", "workers_alive", "workers", "orders_today", "stuck_orders", "oldest_pending_age_seconds",
             "task_failures_last_hour", "errors"} <= set(figures)
-    assert figures["queues"] == {"payments": 2, "fulfillment": 0, "notifications": 1}
+    assert figures["queues"] == {"payments": 2, "fulfillment": 0, "notifications": 1, "webhooks": 0}
     assert figures["orders_today"] == EXPECTED_TODAY
     assert figures["stuck_orders"] == 1
     assert figures["task_failures_last_hour"] == 2
@@ -137,7 +137,7 @@ def test_the_admin_index_shows_the_panel(admin_client, known_shop):
     assert re.search(r"ul\.ops-counts \{[^}]*white-space: nowrap", html)
     assert panel_cell(html, "ops-stuck").startswith("1 ")
     assert panel_cell(html, "ops-oldest-pending") in {ops.format_age(known_shop["oldest_age"] + d) for d in range(60)}
-    assert panel_cell(html, "ops-queues") == "payments 2 · fulfillment 0 · notifications 1"
+    assert panel_cell(html, "ops-queues") == "payments 2 · fulfillment 0 · notifications 1 · webhooks 0"
     assert panel_cell(html, "ops-workers").split()[0].isdigit()
     assert panel_cell(html, "ops-failures") == "2"
     pending_today = re.search(r'<a href="([^"]+)">pending</a>', html).group(1).replace("&amp;", "&")
@@ -148,7 +148,8 @@ def test_the_admin_index_survives_an_unreachable_broker(admin_client, known_shop
     response = admin_client.get("/admin/")
     html = response.content.decode()
     assert response.status_code == 200
-    assert panel_cell(html, "ops-queues") == "payments unavailable · fulfillment unavailable · notifications unavailable"
+    assert panel_cell(html, "ops-queues") == ("payments unavailable · fulfillment unavailable · notifications unavailable · "
+                                                  "webhooks unavailable")
     assert panel_cell(html, "ops-workers") == "unavailable"
     assert panel_cell(html, "ops-failures") == "2"
 

@@ -10,8 +10,10 @@ from django_celery_beat.models import PeriodicTask
 from orders.stock import stock_drift
 from inventory.models import Stock
 from notifications.models import Notification
-from orders.models import Order, OrderEvent, OrderLine, Shipment
+from orders import outbox
+from orders.models import Order, OrderEvent, OrderLine, OutboxEvent, Shipment
 from orders.reconcile import reconcile
+from orders.state import transition
 from tests.conftest import queued_tasks
 from tests.factories import ProductFactory
 
@@ -48,9 +50,12 @@ def test_a_paid_order_gets_only_its_missing_fan_out_task(broker):
     receipted = make_order(status="paid")
     Notification.objects.create(order=receipted, kind="receipt", to="a@b.c", sent_at=timezone.now())
 
-    assert reconcile() == {"send_receipt": 1, "create_label": 1}
+    assert reconcile() == {"receipt": 1, "create_label": 1}
 
-    assert queued_tasks(broker, "notifications") == [("notifications.tasks.send_receipt", [str(labelled.pk)])]
+    # The receipt is the e-mail's answer to order.paid: that event goes to its consumers again
+    # (here made now: the order was paid before it had one).
+    paid = OutboxEvent.objects.get(order=labelled, type="order.paid")
+    assert queued_tasks(broker, "notifications") == [("notifications.tasks.on_event", [str(paid.pk)])]
     assert queued_tasks(broker, "fulfillment") == [("orders.tasks.create_label", [str(receipted.pk)])]
 
 
@@ -71,7 +76,8 @@ def test_setup_periodic_tasks_is_idempotent_and_configurable():
 
     tasks = {t.task: t for t in PeriodicTask.objects.all()}
     assert set(tasks) == {"orders.tasks.reconcile_stuck_orders", "celery.backend_cleanup", "orders.tasks.audit_stock",
-                          "orders.tasks.forget_idempotency_keys"}
+                          "orders.tasks.forget_idempotency_keys", "webhooks.tasks.deliver_due"}
+    assert [t.name for t in PeriodicTask.objects.all()].count("Deliver due webhooks") == 1  # once, not per run
     assert tasks["orders.tasks.reconcile_stuck_orders"].interval.every == 60
     assert tasks["orders.tasks.audit_stock"].crontab.hour == "3"
 
@@ -112,11 +118,18 @@ def test_a_refund_requested_but_never_done_is_sent_again(broker, settings):
     assert queued_tasks(broker, "payments") == [("orders.tasks.refund_order", [str(order.pk)])]
 
 
-def test_an_unsent_payment_failed_email_is_sent_again_until_it_is(broker):
-    failed = make_order(status="payment_failed")
-    told = make_order(status="payment_failed")
-    Notification.objects.create(order=told, kind="payment_failed", to="a@b.c", sent_at=timezone.now())
+def test_an_unsent_payment_failed_email_is_sent_again_until_it_is(broker, settings):
+    """The e-mail learns of the failure from the order's event; an event its consumer has not
+    handled (the task was lost with the broker, or ran out of retries) is sent again."""
+    failed, told = make_order(), make_order()
+    for order in (failed, told):
+        assert transition(order.pk, "pending", "payment_failed")
+    broker.delete("notifications")  # both messages lost
+    outbox.handled(OutboxEvent.objects.get(order=told).pk, "notifications.tasks.on_event")  # this one was sent
+    OutboxEvent.objects.update(dispatched_at=timezone.now() - timedelta(seconds=settings.RECONCILE_AFTER + 1))
+    Order.objects.update(updated_at=timezone.now())
 
-    assert reconcile() == {"send_payment_failed": 1}
-
-    assert queued_tasks(broker, "notifications") == [("notifications.tasks.send_payment_failed", [str(failed.pk)])]
+    assert reconcile() == {"outbox_events": 1}
+    event = OutboxEvent.objects.get(order=failed)
+    assert queued_tasks(broker, "notifications") == [("notifications.tasks.on_event", [str(event.pk)])]
+    assert reconcile() == {}  # not again before RECONCILE_AFTER

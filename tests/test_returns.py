@@ -27,6 +27,7 @@ from returns import services
 from returns.models import Return
 from tests.concurrency import run_concurrently
 from tests.conftest import eventually, queued_tasks, wait_for_status
+from tests.realworker import wait_until_idle
 from tests.factories import ProductFactory, StockFactory, WarehouseFactory
 
 GB = {"name": "Ada Lovelace", "line1": "12 Dock Road", "line2": "", "city": "Portsmouth", "postal_code": "PO1 3AX",
@@ -273,6 +274,42 @@ def test_a_rejected_return_frees_its_units_and_refunds_nothing(broker):
 
 
 @pytest.mark.django_db
+def test_the_shopper_is_emailed_at_each_step_once(broker, mailoutbox):
+    """The e-mails learn of each step from the return's event (orders/outbox.py): requested,
+    approved (with where to send the goods), received (with the refund) and rejected (with the
+    note), one each per return, however often the event is delivered."""
+    from notifications.tasks import on_event
+    from orders.models import OutboxEvent
+
+    order = fulfilled_order(email="steps@example.com")
+    kept = services.request(order, [{"sku": "MUG-001", "quantity": 1}], "chipped")
+    services.approve(kept.pk, actor="ops")
+    services.receive(kept.pk, actor="ops")
+    refused = services.request(order, [{"sku": "TEE-BLK-M", "quantity": 1}], "changed my mind")
+    services.reject(refused.pk, actor="ops", note="worn")
+
+    events = OutboxEvent.objects.filter(order=order, type__startswith="return.").order_by("pk")
+    assert [(e.type, e.data["return_id"]) for e in events] == [
+        ("return.requested", kept.pk), ("return.approved", kept.pk), ("return.received", kept.pk),
+        ("return.requested", refused.pk), ("return.rejected", refused.pk)]
+    for event in [*events, *events]:  # each delivered twice (a redelivery)
+        on_event(event.pk)
+
+    subjects = [m.subject for m in mailoutbox]
+    assert subjects == [f"We have your return request for order {order.reference}",
+                        f"Your return for order {order.reference} is approved: send the items back",
+                        f"Your return for order {order.reference} has arrived",
+                        f"We have your return request for order {order.reference}",
+                        f"Your return for order {order.reference} was not accepted"]
+    assert all(m.to == ["steps@example.com"] for m in mailoutbox)
+    assert "1 × MUG-001" in mailoutbox[1].body and "#returns" in mailoutbox[1].body
+    assert "Refunding $18.00" in mailoutbox[2].body
+    assert "Why: worn" in mailoutbox[4].body
+    assert not OutboxEvent.objects.filter(order=order, type__startswith="return.").exclude(pending=[])\
+        .filter(pending__contains=["notifications.tasks.on_event"]).exists()  # each struck off
+
+
+@pytest.mark.django_db
 def test_manage_py_approves_rejects_and_receives(broker, capsys):
     order = fulfilled_order()
     kept = services.request(order, [{"sku": "MUG-001", "quantity": 1}], "a")
@@ -398,3 +435,10 @@ def test_a_received_return_is_refunded_once_at_stripe(worker, api, product, chec
     with pytest.raises(CommandError):
         call_command("receive_return", str(created.json()["id"]))
     assert [r.amount for r in gateway.refunds_for_intent(intent)] == [1800]
+    # The shopper was told at each step, once (the worker's e-mails, from the return's events).
+    eventually(lambda: len(smtp_sink.to("return-e2e@example.com", "return")) >= 3, 30)
+    wait_until_idle()
+    assert sorted(m["Subject"].split(" for order")[0] for m in smtp_sink.to("return-e2e@example.com", "return")) == [
+        "We have your return request", "Your return", "Your return"]
+    assert len(smtp_sink.to("return-e2e@example.com", "has arrived")) == 1
+    assert len(smtp_sink.to("return-e2e@example.com", "is approved")) == 1

@@ -28,7 +28,7 @@ def test_a_checkouts_request_id_and_order_id_follow_it_through_every_task(worker
         started = {line["task_id"]: line["task"] for line in lines if line.get("event") == "task_started"}
         succeeded = {started.get(line["task_id"]) for line in lines if line.get("event") == "task_succeeded"}
         return lines if {"orders.tasks.fulfill_order", "orders.tasks.create_label",
-                         "notifications.tasks.send_receipt"} <= succeeded else None
+                         "notifications.tasks.on_event"} <= succeeded else None  # on_event: the receipt
 
     lines = eventually(whole_story, 20)
     assert lines, worker.tail()

@@ -1,5 +1,5 @@
 """Tracing: the trace a checkout request starts continues in fulfill_order and its fan-out
-(create_label, send_receipt), across a real Celery worker process.
+(create_label, and the receipt from the order.paid event), across a real Celery worker process.
 
 The worker is configured like production, by environment only (OTEL_EXPORTER_OTLP_ENDPOINT):
 its spans go over OTLP/HTTP to a small receiver this module runs, which decodes them with
@@ -39,7 +39,9 @@ SERVER, PRODUCER, CONSUMER = "SERVER", "PRODUCER", "CONSUMER"
 BODY = {"email": "tracer@example.com", "lines": [{"sku": "MUG-001", "quantity": 1}], "payment_method": "pm_card_visa",
         "shipping_address": {"name": "Ada Lovelace", "line1": "12 Dock Road", "city": "Portsmouth",
                              "postal_code": "PO1 3AX", "country": "GB"}}
-FAN_OUT = ("orders.tasks.create_label", "notifications.tasks.send_receipt")
+# The label, and the receipt: notifications' answer to the order.paid event, published after
+# fulfill_order's commit (orders/outbox.py), so in its trace like the label.
+FAN_OUT = ("orders.tasks.create_label", "notifications.tasks.on_event")
 KINDS = {1: "INTERNAL", 2: SERVER, 3: "CLIENT", 4: PRODUCER, 5: CONSUMER}
 
 
@@ -147,7 +149,8 @@ def worker_spans_of(receiver, trace_id):
 
 def assert_one_trace_from_checkout_to_fan_out(spans, web_service):
     """One trace: POST /api/orders/ → publish fulfill_order → run it → publish and run
-    create_label and send_receipt, each span the child of the one before it."""
+    create_label and the receipt's e-mail (notifications' on_event), each span the child of the
+    one before it."""
     by_id = {s["span_id"]: s for s in spans}
     assert len({s["trace_id"] for s in spans}) == 1
 

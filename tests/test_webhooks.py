@@ -18,7 +18,7 @@ from orders.state import transition
 from payments.audit import succeeded_charges_by_order
 from payments.models import Payment, WebhookEvent
 from tests.concurrency import run_concurrently
-from tests.conftest import eventually, queued_tasks, wait_for_status
+from tests.conftest import eventually, queued_events, queued_tasks, wait_for_status
 
 pytestmark = pytest.mark.django_db(transaction=True)  # on-commit effects reach the real broker
 
@@ -94,7 +94,7 @@ def test_payment_intent_succeeded_moves_the_order_to_paid_and_fans_out(order, br
     assert Payment.objects.get(order=order).status == "succeeded"
     shipment = Shipment.objects.get(order=order)  # tracking number before label and receipt race
     assert queued_tasks(broker, "fulfillment") == [("orders.tasks.create_label", [str(order.id), shipment.pk])]
-    assert queued_tasks(broker, "notifications") == [("notifications.tasks.send_receipt", [str(order.id)])]
+    assert queued_events(broker, "notifications") == [("notifications.tasks.on_event", "order.paid", str(order.id))]
     stored = WebhookEvent.objects.get()
     assert (stored.stripe_id, stored.type, stored.outcome) == (sent["id"], sent["type"], "order pending → paid")
     assert stored.payload == sent and stored.processed_at
@@ -111,7 +111,8 @@ def test_payment_intent_payment_failed_fails_the_order_restocks_and_tells_the_sh
     payment = Payment.objects.get(order=order)
     assert (payment.status, payment.last_error) == ("failed", "Your card was declined.")
     assert available(product) == 50
-    assert queued_tasks(broker, "notifications") == [("notifications.tasks.send_payment_failed", [str(order.id)])]
+    assert queued_events(broker, "notifications") == [
+        ("notifications.tasks.on_event", "order.payment_failed", str(order.id))]
 
 
 def _tampered(sent):
@@ -275,7 +276,7 @@ def test_charge_refunded_at_stripe_refunds_the_order_restocks_and_emails_once(or
     assert list(payment.refunds.values_list("stripe_id", "amount", "requested_by")) == [
         ("re_dashboard1", 3600, "stripe")]
     assert available(product) == 50  # it had not shipped: the goods are still here
-    assert queued_tasks(broker, "notifications") == [("notifications.tasks.send_refund", [str(order.id)])]
+    assert queued_events(broker, "notifications") == [("notifications.tasks.on_event", "order.refunded", str(order.id))]
 
     # Another charge.refunded for the same refund (a new event id): recorded once, nothing repeats.
     again = deliver(refund_event(order))
@@ -335,7 +336,7 @@ def test_a_refund_is_refunded_only_once_stripe_says_it_succeeded(order, product,
 
     assert succeeded.json()["outcome"] == "order paid → refunded"
     assert available(product) == 50
-    assert queued_tasks(broker, "notifications") == [("notifications.tasks.send_refund", [str(order.id)])]
+    assert queued_events(broker, "notifications") == [("notifications.tasks.on_event", "order.refunded", str(order.id))]
 
 
 def test_a_refund_event_older_than_what_harbor_knows_changes_nothing(order, product, broker):
