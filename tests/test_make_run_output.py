@@ -81,10 +81,10 @@ def test_the_env_file_points_at_the_servers_and_the_venv():
 def test_the_procfile_workers_are_known_by_their_node_names():
     processes = procfile.read_procfile(BASE_DIR / "Procfile")
 
-    assert set(processes) == {"web", "payments", "worker", "beat"}
+    assert set(processes) == {"web", "payments", "worker", "webhooks", "beat"}
     host = socket.gethostname()
-    assert procfile.worker_names(processes) == [f"payments@{host}", f"worker@{host}"]
-    assert all("--quiet" in processes[name] for name in ("payments", "worker", "beat"))  # no banners
+    assert procfile.worker_names(processes) == [f"payments@{host}", f"worker@{host}", f"webhooks@{host}"]
+    assert all("--quiet" in processes[name] for name in ("payments", "worker", "webhooks", "beat"))  # no banners
 
 
 @pytest.mark.django_db

@@ -168,7 +168,7 @@ def test_the_readme_quick_start_works_as_written(tmp_path):
 
         # Shell 2: the README's commands from another shell, as written.
         shown = run_shell2(clone, shell2_commands, env)
-        assert re.search(r"^Workers alive:\s+2 ", shown, re.M), shown
+        assert re.search(r"^Workers alive:\s+3 ", shown, re.M), shown
         assert "reconcile:" in shown
 
         servers = embedded_servers(clone)

@@ -1,5 +1,7 @@
 """The timing rule and the message format, read from the real settings."""
 
+import os
+
 import pytest
 from django.conf import settings
 
@@ -49,3 +51,10 @@ def test_a_broken_timing_rule_refuses_to_start(monkeypatch):
                                  "ORDER_LOCK_TTL": "30"})
 
     assert result.returncode != 0 and "ORDER_LOCK_TTL" in result.stderr
+
+
+def test_an_order_awaiting_3d_secure_holds_its_stock_for_15_minutes_by_default():
+    """Issue 14: the window in which an unauthenticated order keeps its stock is short (was 30
+    minutes), so one client cannot hold the catalog hostage with orders it never pays."""
+    assert "AUTHENTICATION_WINDOW" not in os.environ
+    assert settings.AUTHENTICATION_WINDOW == 15 * 60

@@ -1,19 +1,6 @@
-from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
-
-def grant(apps, schema_editor):
-    """Ops may export orders to CSV (orders.ops_group.OPS_PERMISSIONS)."""
-    db = schema_editor.connection.alias
-    config = apps.get_app_config("orders")
-    config.models_module = True  # a historical app config: create_permissions skips it otherwise
-    create_permissions(config, apps=apps, verbosity=0, using=db)
-    config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.using(db).get_or_create(name="ops")
-    group.permissions.add(*Permission.objects.using(db).filter(content_type__app_label="orders",
-                                                               codename="export_order"))
+from harbor.migration_ops import grant_to_ops
 
 
 class Migration(migrations.Migration):
@@ -32,5 +19,6 @@ class Migration(migrations.Migration):
             name='dispatched_at',
             field=models.DateTimeField(blank=True, help_text='Last sent again by the sweep.', null=True),
         ),
-        migrations.RunPython(grant, migrations.RunPython.noop),
+        # Ops may export orders to CSV (orders.ops_group.OPS_PERMISSIONS).
+        migrations.RunPython(grant_to_ops("orders", ["export_order"]), migrations.RunPython.noop),
     ]

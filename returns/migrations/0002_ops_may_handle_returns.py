@@ -1,21 +1,9 @@
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from harbor.migration_ops import grant_to_ops
 
 # What the ops group may do with returns (as orders.ops_group.OPS_PERMISSIONS has it: frozen here).
 RETURNS_PERMISSIONS = ["view_return", "view_returnline", "decide_return", "receive_return"]
-
-
-def grant(apps, schema_editor):
-    db = schema_editor.connection.alias
-    config = apps.get_app_config("returns")
-    config.models_module = True  # a historical app config: create_permissions skips it otherwise
-    create_permissions(config, apps=apps, verbosity=0, using=db)
-    config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.using(db).get_or_create(name="ops")
-    group.permissions.add(*Permission.objects.using(db).filter(content_type__app_label="returns",
-                                                               codename__in=RETURNS_PERMISSIONS))
 
 
 class Migration(migrations.Migration):
@@ -24,4 +12,4 @@ class Migration(migrations.Migration):
         ("orders", "0011_ops_group_warehouses"),
     ]
 
-    operations = [migrations.RunPython(grant, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(grant_to_ops("returns", RETURNS_PERMISSIONS), migrations.RunPython.noop)]
