@@ -178,7 +178,7 @@ def test_every_line_of_the_address_prints_in_its_own_script(order_to, name):
     assert not remaining
 
 
-FONT_DIR = Path(labels.__file__).with_name("fonts")  # the repository's fonts
+FONT_DIR = Path(labels.__file__).resolve().parent.parent / "fonts"  # the repository's fonts (orders/fonts/)
 FONT_CMAPS = {path.stem: TTFontFile(str(path)).charToGlyph for path in FONT_DIR.glob("*.ttf")}
 
 
