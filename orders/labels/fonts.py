@@ -3,7 +3,6 @@ harfbuzz's shaping of the scripts that need it, and the characters the fonts can
 (`printable_ranges()`, which the API's address fields accept: orders/fields.py)."""
 
 import functools
-import logging
 import threading
 import unicodedata
 from collections import namedtuple
@@ -14,7 +13,6 @@ import uharfbuzz
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import SUBSETN, ShapeData, ShapedStr, TTFont
 
-logger = logging.getLogger(__name__)
 
 FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"  # orders/fonts/
 # In order of preference: a character is drawn in the first font that has it.
