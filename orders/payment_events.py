@@ -112,7 +112,6 @@ def refund_updated(refund, actor):
 
 def _follow(payment, actor):
     before = Order.objects.values_list("status", flat=True).get(pk=payment.order_id)
-    stripe_refunds.recompute(payment)
     after = refunds.settle(payment.order_id, actor)
     enqueue.after_commit("orders.tasks.refund_order", payment.order_id, actor=actor)  # and ask Stripe itself
     return f"order {before} → {after}" if after != before else f"refunds recorded; order {after}"

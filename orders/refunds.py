@@ -80,7 +80,6 @@ def carry_out(order_id, actor="refund_order"):
             stripe_refunds.fail(waiting, f"Given up after {waiting.attempts} attempts at Stripe.")
         else:
             stripe_refunds.make(waiting, order_id)
-    stripe_refunds.recompute(payment)
     return settle(order_id, actor)
 
 
@@ -89,6 +88,9 @@ def settle(order_id, actor):
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).get(pk=order_id)
         payment = Payment.objects.select_for_update().get(order=order)
+        # The refunded total and the events that explain it commit together: whoever sees the
+        # new amount (the admin, a test) also sees why.
+        stripe_refunds.recompute(payment)
         changed = list(payment.refunds.select_for_update().exclude(status=Refund.Status.REQUESTED)
                        .exclude(applied=F("status")))
         for refund in changed:
