@@ -10,6 +10,7 @@ from django.test import Client
 
 from catalog import images
 from catalog.models import ProductImage
+from storefront.views.catalog import SHELF
 from tests.factories import CategoryFactory, ProductFactory, picture_file
 
 pytestmark = pytest.mark.django_db(transaction=True)  # pictures get their thumbnails on commit
@@ -31,14 +32,18 @@ def shop_shelf():
     return {"clothing": clothing, "tees": tees, "mug": mug, "tee": tee, "caps": caps}
 
 
+
 def html(response):
     assert response.status_code == 200, response.status_code
     return response.content.decode()
 
 
-def test_home_shows_every_product_by_department_with_a_tile_for_each(client, shop_shelf):
+def test_home_shows_a_shelf_per_department_with_a_tile_for_each_and_every_product_without_one(client, shop_shelf):
     page = html(client.get("/"))
-    assert page.count('class="card"') == 27 and page.count(">Add to cart</button>") == 27
+    # Clothing's first SHELF (4) of its 26 (tees below it included), and the mug, which no
+    # department's page lists.
+    assert page.count('class="card"') == SHELF + 1 and page.count(">Add to cart</button>") == SHELF + 1
+    assert ">All 26 in clothing</a>" in page and ">26 products</span>" in page
     assert 'href="/categories/clothing/"' in page and ">More from the shop<" in page  # the mug has no category
     assert '<meta name="description" content="Sturdy goods' in page
     assert '<link rel="canonical" href="http://testserver/">' in page
