@@ -19,14 +19,14 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from notifications.models import Notification
 from orders import links, totals
 from orders.addresses import address_lines
-from orders.models import Order, OrderEvent, Shipment
+from orders.models import Order, OrderEvent, OrderLine, Shipment
 
 logger = logging.getLogger(__name__)
 
@@ -45,29 +45,32 @@ SUBJECTS = {
 def send(order_id, kind, ref="", about=None):
     """Send the order's e-mail of this kind (about `ref`, e.g. a return, described by the event's
     data `about`) unless it was sent (or is being sent) already. True if sent now."""
-    order = Order.objects.prefetch_related("lines__product").get(pk=order_id)
-    row, _ = Notification.objects.get_or_create(order=order, kind=kind, ref=ref, defaults={"to": order.email})
+    order = Order.objects.prefetch_related(Prefetch("lines", OrderLine.objects.select_related("product"))).get(
+        pk=order_id)
+    # The row, made once (the unique (order, kind, ref) settles a race), in one round trip:
+    # INSERT … ON CONFLICT DO NOTHING, then every write below finds it by that same key.
+    Notification.objects.bulk_create([Notification(order=order, kind=kind, ref=ref, to=order.email)],
+                                     ignore_conflicts=True)
+    row = Notification.objects.filter(order=order, kind=kind, ref=ref)
     claimed_at = timezone.now()
     expired = claimed_at - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)  # its sender is surely gone
-    if not Notification.objects.filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=expired), pk=row.pk,
-                                       sent_at__isnull=True, failed_at__isnull=True).update(claimed_at=claimed_at):
+    if not row.filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=expired),
+                      sent_at__isnull=True, failed_at__isnull=True).update(claimed_at=claimed_at):
         return False
     message = _message(order, kind, ref, about or {})
     try:
         message.send()
     except BaseException as exc:
         if (refusal := permanent_refusal(exc)) is not None:
-            Notification.objects.filter(pk=row.pk, claimed_at=claimed_at).update(failed_at=timezone.now(),
-                                                                                 error=refusal)
+            row.filter(claimed_at=claimed_at).update(failed_at=timezone.now(), error=refusal)
             OrderEvent.objects.create(order=order, actor="notifications", message=(
                 f"The {kind.replace('_', ' ')} e-mail to {order.email} was refused for good by the mail server "
                 f"({refusal}): not sent again."))
             logger.warning("order %s: %s e-mail to %s refused for good: %s", order_id, kind, order.email, refusal)
             return False
-        Notification.objects.filter(pk=row.pk, claimed_at=claimed_at).update(claimed_at=None)  # the retry sends
+        row.filter(claimed_at=claimed_at).update(claimed_at=None)  # the retry sends
         raise
-    Notification.objects.filter(pk=row.pk).update(subject=message.subject, sent_at=timezone.now(),
-                                                  message_id=message.extra_headers["Message-ID"])
+    row.update(subject=message.subject, sent_at=timezone.now(), message_id=message.extra_headers["Message-ID"])
     logger.info("order %s: %s e-mail sent to %s", order_id, kind, order.email)
     return True
 
@@ -88,18 +91,23 @@ def _text(answer):
 
 
 def _message(order, kind, ref="", about=None):
-    shipment = getattr(order, "shipment", None)
+    # Only the receipt lists parcels, only the payment-failed e-mail gives the card's error and
+    # only the cancellation its reason: each is read for its own kind (the pipeline sends a
+    # receipt per order, and every query here is one more round trip on its path).
+    shipments = (list(Shipment.objects.filter(order_id=order.pk).select_related("warehouse").prefetch_related("lines"))
+                 if kind == Notification.Kind.RECEIPT else [])
+    payment = getattr(order, "payment", None) if kind == Notification.Kind.PAYMENT_FAILED else None
     context = {"order": order, "lines": list(order.lines.all()), "rows": totals.breakdown(order),
                "shipping_estimate": totals.shipping_estimate(order),
                "address_lines": address_lines(order.shipping_address),
-               "tracking_number": shipment.tracking_number if shipment else None,
-               "shipments": list(Shipment.objects.filter(order_id=order.pk).select_related("warehouse")
-                                 .prefetch_related("lines")),
+               "tracking_number": shipments[0].tracking_number if shipments else None,
+               "shipments": shipments,
                # The receipt's signed link to the order's return form (storefront).
                "return_url": links.url(order, "storefront:order-return"),
                "return_days": settings.RETURN_WINDOW_DAYS,
-               "payment_error": order.payment.last_error if hasattr(order, "payment") else "",
-               "cancel_reason": order.events.filter(to_status="canceled").values_list("message", flat=True).last(),
+               "payment_error": payment.last_error if payment else "",
+               "cancel_reason": (order.events.filter(to_status="canceled").values_list("message", flat=True).last()
+                                 if kind == Notification.Kind.CANCELED else None),
                "order_link": links.url(order),  # signed, for the order's life (orders/links.py)
                "ret": about}  # a return's e-mail: the return as its event described it
     subject = SUBJECTS[kind].format(short=order.reference)

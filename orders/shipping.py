@@ -31,33 +31,37 @@ def new_tracking_number():
 
 
 def ensure_shipments(order):
-    """The order's shipments, one per warehouse it took stock from, created on first use (the
-    unique (order, warehouse) row settles races). An order placed before warehouses existed
-    took no allocation: one shipment of all its lines, from the first warehouse."""
+    """The order's shipments, one per warehouse it took stock from, created on first use. An
+    order placed before warehouses existed took no allocation: one shipment of all its lines,
+    from the first warehouse. Call it holding the order's row (both callers do: the paid move's
+    conditional UPDATE, ensure_shipments_of's select_for_update), so no other call is making
+    them meanwhile; the unique (order, warehouse) row is the backstop."""
     taken = defaultdict(list)
     for warehouse_id, product_id, quantity in stock.allocations(order.pk):
         taken[warehouse_id].append((product_id, quantity))
     if not taken:
         first = Warehouse.objects.filter(active=True).first()
         taken[first.pk if first else None] = [(line.product_id, line.quantity) for line in order.lines.all()]
-    skus = dict(OrderLine.objects.filter(order_id=order.pk).values_list("product_id", "sku"))
-    shipments = []
-    for warehouse_id, lines in taken.items():
-        shipment, created = Shipment.objects.get_or_create(
-            order=order, warehouse_id=warehouse_id, defaults={"tracking_number": new_tracking_number()})
-        if created:
-            ShipmentLine.objects.bulk_create([ShipmentLine(shipment=shipment, product_id=product_id,
-                                                           sku=skus.get(product_id, ""), quantity=quantity)
-                                              for product_id, quantity in lines])
-        shipments.append(shipment)
-    return shipments
+    existing = {shipment.warehouse_id: shipment for shipment in Shipment.objects.filter(order=order)}
+    # The missing ones in one INSERT, then their lines in another: this runs in the paid move's
+    # transaction, on every order's path.
+    made = Shipment.objects.bulk_create([Shipment(order=order, warehouse_id=warehouse_id,
+                                                  tracking_number=new_tracking_number())
+                                         for warehouse_id in taken if warehouse_id not in existing])
+    if made:
+        skus = dict(OrderLine.objects.filter(order_id=order.pk).values_list("product_id", "sku"))
+        ShipmentLine.objects.bulk_create([ShipmentLine(shipment=shipment, product_id=product_id,
+                                                       sku=skus.get(product_id, ""), quantity=quantity)
+                                          for shipment in made for product_id, quantity in taken[shipment.warehouse_id]])
+    existing.update((shipment.warehouse_id, shipment) for shipment in made)
+    return [existing[warehouse_id] for warehouse_id in taken]
 
 
 def create_label(order_id, shipment_id=None):
     """Render and store the label of the shipment (or of each shipment that has none) once.
     The shipment row is locked, so a concurrent duplicate waits, then finds the label made.
     Returns how many labels this call made."""
-    order = Order.objects.prefetch_related("lines").get(pk=order_id)
+    order = Order.objects.get(pk=order_id)  # the label lists the shipment's own lines, read below
     if order.status not in CHARGED:
         return 0
     ids = [shipment_id] if shipment_id else list(order.shipments.values_list("pk", flat=True))
