@@ -19,7 +19,7 @@ from django.utils import timezone
 from inventory import stock
 from inventory.models import Warehouse
 from orders import labels, outbox
-from orders.models import CHARGED, Order, OrderEvent, OrderLine, Shipment, ShipmentLine
+from orders.models import CHARGED, OrderEvent, OrderLine, Shipment, ShipmentLine
 
 
 class ShipmentRefused(Exception):
@@ -61,17 +61,16 @@ def create_label(order_id, shipment_id=None):
     """Render and store the label of the shipment (or of each shipment that has none) once.
     The shipment row is locked, so a concurrent duplicate waits, then finds the label made.
     Returns how many labels this call made."""
-    order = Order.objects.get(pk=order_id)  # the label lists the shipment's own lines, read below
-    if order.status not in CHARGED:
-        return 0
-    ids = [shipment_id] if shipment_id else list(order.shipments.values_list("pk", flat=True))
+    ids = [shipment_id] if shipment_id else list(Shipment.objects.filter(order_id=order_id).values_list("pk", flat=True))
     made = 0
     for pk in ids:
         with transaction.atomic():
-            shipment = (Shipment.objects.select_for_update(of=("self",)).select_related("warehouse")
-                        .filter(pk=pk, order=order).first())
+            # The shipment locked, with its order (only a charged order gets labels) in the same read.
+            shipment = (Shipment.objects.select_for_update(of=("self",)).select_related("warehouse", "order")
+                        .filter(pk=pk, order_id=order_id, order__status__in=CHARGED).first())
             if shipment is None or shipment.label:
                 continue
+            order = shipment.order
             sender = shipment.warehouse.address if shipment.warehouse else settings.SHIP_FROM
             items = [(line.quantity, line.sku) for line in shipment.lines.all()]
             shipment.label.save(f"{order.id}-{shipment.pk}.pdf",

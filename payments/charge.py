@@ -196,6 +196,10 @@ FORWARD = {
 }
 
 
+# Where a charge lands without going backwards (record()'s sources for SUCCEEDED).
+CHARGEABLE = [source for source, targets in FORWARD.items() if Payment.Status.SUCCEEDED in targets]
+
+
 def record(payment, status, message, declined=False, **fields):
     """Write a payment outcome on the Payment row, conditionally (`UPDATE ... WHERE status IN
     (statuses that may move there)`); return the outcome as a Result. If the row has already
@@ -216,13 +220,18 @@ def _charged(payment, intent):
     backwards there is: Stripe has the money, and only a refund gives it back; the Result
     says `late`, and orders/ refunds it). Never over `refunded`."""
     message = f"Charged {format_money(intent.amount, intent.currency)} ({intent.id})."
+    # The usual case first, in one conditional UPDATE (every charge comes this way); only if
+    # the row is no longer where a charge normally lands is it asked whether it was `failed`.
+    if Payment.objects.filter(pk=payment.pk, status__in=CHARGEABLE).update(
+            status=Payment.Status.SUCCEEDED, last_error="", client_secret=""):
+        return Result(Payment.Status.SUCCEEDED, message)
     late = Payment.objects.filter(pk=payment.pk, status=Payment.Status.FAILED).update(
         status=Payment.Status.SUCCEEDED, last_error="", client_secret="")
     if late:
         logger.error("payment %s: Stripe charged intent %s after Harbor recorded the payment failed",
                      payment.pk, intent.id)
         return Result(Payment.Status.SUCCEEDED, message, late=True)
-    return record(payment, Payment.Status.SUCCEEDED, message)
+    return record(payment, Payment.Status.SUCCEEDED, message)  # refunded: refused, and the Result says so
 
 
 def charged_late(payment, intent_id, amount, currency):
