@@ -62,7 +62,13 @@ def pid_alive(pid):
         done, _ = os.waitpid(pid, os.WNOHANG)
         return done == 0
     except ChildProcessError:
-        return True
+        pass
+    # Someone else's zombie (a gunicorn worker its arbiter has not reaped yet) is dead too.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc here: it exists, as far as anyone can tell
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
 
 
 class Service:
