@@ -42,11 +42,14 @@ SUBJECTS = {
 }
 
 
-def send(order_id, kind, ref="", about=None):
+def send(order_id, kind, ref="", about=None, only_if=None):
     """Send the order's e-mail of this kind (about `ref`, e.g. a return, described by the event's
-    data `about`) unless it was sent (or is being sent) already. True if sent now."""
+    data `about`) unless it was sent (or is being sent) already. True if sent now; None, and
+    nothing done, if the order's status is not in `only_if` (when given)."""
     order = Order.objects.prefetch_related(Prefetch("lines", OrderLine.objects.select_related("product"))).get(
         pk=order_id)
+    if only_if is not None and order.status not in only_if:
+        return None
     # The row, made once (the unique (order, kind, ref) settles a race), in one round trip:
     # INSERT … ON CONFLICT DO NOTHING, then every write below finds it by that same key.
     Notification.objects.bulk_create([Notification(order=order, kind=kind, ref=ref, to=order.email)],

@@ -6,7 +6,7 @@ from notifications import emails
 from notifications.models import Notification
 from orders import outbox
 from orders.fulfillment import complete_if_done
-from orders.models import CHARGED, Order
+from orders.models import CHARGED
 
 CONSUMER = "notifications.tasks.on_event"
 KIND_FOR_EVENT = {
@@ -40,8 +40,8 @@ def on_event(event_id):
 
 
 def _receipt(order_id):
-    if Order.objects.filter(pk=order_id, status__in=CHARGED).exists():
-        emails.send(order_id, Notification.Kind.RECEIPT)
+    # Only for a charged order (the status read with the order the e-mail is drawn from).
+    if emails.send(order_id, Notification.Kind.RECEIPT, only_if=CHARGED) is not None:
         complete_if_done(order_id, actor="send_receipt")
 
 

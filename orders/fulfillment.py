@@ -87,7 +87,7 @@ def fulfill(order_id):
     order = Order.objects.get(pk=order_id)
     if order.status in AWAITING_PAYMENT:
         apply_payment(order, charge(order, may_save_intent=lambda: _still_pending(order.pk)))
-        order.refresh_from_db()
+        order.refresh_from_db(fields=["status"])
     if order.status == OrderStatus.PAID:
         fan_out(order.id)
     return order.status
