@@ -135,7 +135,9 @@ def mutate(body, changes):
             if kind == "extra" and isinstance(parent, dict):
                 parent[value[0]] = value[1]
             elif kind == "set":
-                parent[path[-1]] = value
+                # A copy: a value may be a module constant (st.just(REPLAYED_BODY["lines"])), and a
+                # later change in this list (deleting a line's quantity) must not edit the constant.
+                parent[path[-1]] = copy.deepcopy(value)
             elif kind == "delete":
                 del parent[path[-1]]
         except (KeyError, IndexError, TypeError):
