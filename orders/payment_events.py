@@ -93,7 +93,7 @@ def charge_refunded(charge, actor):
     """Refunds made at Stripe (its dashboard, or Harbor's own): each recorded once; the order
     follows (refunded once all is back). Newer Stripe API versions leave the refund list out
     of the charge, so the refund_order task is also asked to look at Stripe itself."""
-    payment = _locked(_payment_of(charge.get("payment_intent")))
+    payment = _payment_of(charge.get("payment_intent"))
     listed = charge.get("refunds")
     for found in (listed.get("data") if isinstance(listed, dict) else None) or ():
         if isinstance(found, dict) and isinstance(found.get("id"), str):
@@ -105,7 +105,7 @@ def refund_updated(refund, actor):
     """A refund changed at Stripe, e.g. failed days later: the money did not go back."""
     if not isinstance(refund.get("id"), str):
         raise Ignored("not a refund")
-    payment = _locked(_payment_of(refund.get("payment_intent")))
+    payment = _payment_of(refund.get("payment_intent"))
     stripe_refunds.record(payment, stripe.Refund.construct_from(refund, None))
     return _follow(payment, actor)
 
@@ -115,14 +115,6 @@ def _follow(payment, actor):
     after = refunds.settle(payment.order_id, actor)
     enqueue.after_commit("orders.tasks.refund_order", payment.order_id, actor=actor)  # and ask Stripe itself
     return f"order {before} → {after}" if after != before else f"refunds recorded; order {after}"
-
-
-def _locked(payment):
-    """The payment, its order's row locked first: recording a refund then locks the payment and
-    the refund, and settle() locks all three in that order, so the two never wait on each other
-    (the refund_order task settles the same order)."""
-    Order.objects.select_for_update(of=("self",)).filter(pk=payment.order_id).first()
-    return payment
 
 
 def _payment_of(intent_id):

@@ -76,10 +76,6 @@ def record(payment, found):
     fields = {"stripe_id": found.id, "amount": getattr(found, "amount", None), "status": status,
               "last_error": getattr(found, "failure_reason", None) or ""}
     with transaction.atomic():
-        # The payment first, then the refund: the order settle() locks them in (a webhook locks
-        # the order before calling this). Its refunded total is recomputed in this transaction,
-        # so whoever sees the refund's new status also sees the total it makes.
-        Payment.objects.select_for_update().filter(pk=payment.pk).first()
         row = Refund.objects.select_for_update().filter(stripe_id=found.id).first()
         if row is None and re.fullmatch(r"[0-9]{1,18}", str(metadata.get("harbor_refund", ""))):
             row = Refund.objects.select_for_update().filter(pk=int(metadata["harbor_refund"]), payment=payment,
@@ -90,7 +86,6 @@ def record(payment, found):
                     row = Refund.objects.create(payment=payment, requested_by="stripe",
                                                 reason="Made at Stripe, outside Harbor.", **fields)
                 logger.info("payment %s: adopted refund %s (%s) found at Stripe", payment.pk, found.id, found.amount)
-                recompute(payment)
                 return row
             except IntegrityError:  # a webhook recorded it just now
                 row = Refund.objects.select_for_update().get(stripe_id=found.id)
@@ -102,7 +97,6 @@ def record(payment, found):
         for name, value in fields.items():
             setattr(row, name, value)
         row.save(update_fields=[*fields, "updated_at"])
-        recompute(payment)
     return row
 
 

@@ -39,4 +39,7 @@ class ReturnSerializer(serializers.ModelSerializer):
         extra_kwargs = {"amount": {"help_text": "Minor units: the lines' share (refunded once received)."}}
 
     def get_refund_status(self, ret) -> str | None:
-        return ret.refund.status if ret.refund_id else None
+        # As the order has settled it (orders.refunds.settle commits the refund's applied
+        # status, the payment's refunded total and the events that explain them together), not
+        # Stripe's answer recorded a moment before: the three always agree on what they show.
+        return (ret.refund.applied or ret.refund.Status.REQUESTED) if ret.refund_id else None
