@@ -30,6 +30,8 @@ padded_text = st.builds("{0}{1}{0}".format, st.sampled_from(["", " ", "\t"]),
 emails = st.emails() | st.from_regex(EMAIL, fullmatch=True) | st.sampled_from([
     "a@localhost", '"quoted"@example.com', "a@[127.0.0.1]", "a@例え.jp", "a@b.co\n", " a@b.co", "a..b@c.io",
     "a@b.c0m", "a@xn--p1ai.xn--p1ai", "pm_1", "GB", "us",
+    # "--" as a label's 3rd and 4th characters (IDNA A-labels): jsonschema-rs checks their punycode.
+    "0@A.XN--TCKWE", "a@ab--cd.com", "a@xn--bcher-kva.com", "a@b.xn--a",
 ])
 # Text in the scripts the label prints and in none of them (emoji, private use, unassigned).
 label_text = st.sampled_from(["नई दिल्ली", "சிங்கப்பூர்", "কলকাতা", "क्\u200dष", "Asha 🙂", "\ue000", "x\u0378",
