@@ -153,13 +153,3 @@ def put_back(order_id, product_id, quantity):
                 available=F("available") + units, updated_at=now)
         cache.changed()
     return back
-
-
-def allocations(order_id):
-    """[(warehouse_id, product_id, quantity)] the order took, in warehouse order."""
-    from inventory.models import Allocation
-
-    return list(Allocation.objects.filter(order_id=order_id).order_by("warehouse__priority", "warehouse_id",
-                                                                        "product_id")
-                .values_list("warehouse_id", "product_id", "quantity"))
-

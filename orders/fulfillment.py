@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from discounts import vouchers
 from orders.models import CHARGED, UNFINISHED, Order, OrderStatus, Shipment
-from orders.shipping import ensure_shipments
+from orders.shipping import make_shipments
 from orders import voiding
 from orders.state import transition
 from orders.stock import release_stock
@@ -106,8 +106,9 @@ def apply_payment(order, result, actor=ACTOR):
     if result.status == Payment.Status.SUCCEEDED:
         with transaction.atomic():
             if _advance(order, OrderStatus.PAID, result.message, actor):
-                # One per warehouse, with tracking numbers, before the labels and the receipt race.
-                ensure_shipments(order)
+                # One per warehouse, with tracking numbers, before the labels and the receipt
+                # race. The move just won, so the order had none (it was awaiting payment).
+                make_shipments(order)
     elif result.status == Payment.Status.FAILED:
         with transaction.atomic():
             if _advance(order, OrderStatus.PAYMENT_FAILED, result.message, actor):
@@ -142,7 +143,7 @@ def ensure_shipments_of(order_id):
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).get(pk=order_id)
         if order.status in CHARGED and not order.shipments.exists():
-            ensure_shipments(order)
+            make_shipments(order)
 
 
 def fan_out(order_id):

@@ -14,10 +14,10 @@ from collections import defaultdict
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from inventory import stock
-from inventory.models import Warehouse
+from inventory.models import Allocation, Warehouse
 from orders import labels, outbox
 from orders.models import CHARGED, OrderEvent, OrderLine, Shipment, ShipmentLine
 
@@ -30,31 +30,32 @@ def new_tracking_number():
     return "HB" + "".join(secrets.choice("0123456789") for _ in range(14))
 
 
-def ensure_shipments(order):
-    """The order's shipments, one per warehouse it took stock from, created on first use. An
+def make_shipments(order):
+    """Make the order's shipments, one per warehouse it took stock from, with their lines. An
     order placed before warehouses existed took no allocation: one shipment of all its lines,
-    from the first warehouse. Call it holding the order's row (both callers do: the paid move's
-    conditional UPDATE, ensure_shipments_of's select_for_update), so no other call is making
-    them meanwhile; the unique (order, warehouse) row is the backstop."""
+    from the first warehouse. Call it holding the order's row, for an order that has none
+    (both callers do: the paid move, right after its conditional UPDATE won, and
+    ensure_shipments_of's select_for_update and check); the unique (order, warehouse) row is
+    the backstop. It runs in the paid move's transaction, on every order's path: what each
+    warehouse gave, with the line's SKU, in one read, then two INSERTs."""
     taken = defaultdict(list)
-    for warehouse_id, product_id, quantity in stock.allocations(order.pk):
-        taken[warehouse_id].append((product_id, quantity))
+    sku = Subquery(OrderLine.objects.filter(order_id=OuterRef("order_id"), product_id=OuterRef("product_id"))
+                   .values("sku")[:1])
+    for warehouse_id, product_id, quantity, line_sku in (
+            Allocation.objects.filter(order_id=order.pk).annotate(sku=sku)
+            .order_by("warehouse__priority", "warehouse_id", "product_id")
+            .values_list("warehouse_id", "product_id", "quantity", "sku")):
+        taken[warehouse_id].append((product_id, line_sku or "", quantity))
     if not taken:
         first = Warehouse.objects.filter(active=True).first()
-        taken[first.pk if first else None] = [(line.product_id, line.quantity) for line in order.lines.all()]
-    existing = {shipment.warehouse_id: shipment for shipment in Shipment.objects.filter(order=order)}
-    # The missing ones in one INSERT, then their lines in another: this runs in the paid move's
-    # transaction, on every order's path.
+        taken[first.pk if first else None] = [(line.product_id, line.sku, line.quantity) for line in order.lines.all()]
     made = Shipment.objects.bulk_create([Shipment(order=order, warehouse_id=warehouse_id,
                                                   tracking_number=new_tracking_number())
-                                         for warehouse_id in taken if warehouse_id not in existing])
-    if made:
-        skus = dict(OrderLine.objects.filter(order_id=order.pk).values_list("product_id", "sku"))
-        ShipmentLine.objects.bulk_create([ShipmentLine(shipment=shipment, product_id=product_id,
-                                                       sku=skus.get(product_id, ""), quantity=quantity)
-                                          for shipment in made for product_id, quantity in taken[shipment.warehouse_id]])
-    existing.update((shipment.warehouse_id, shipment) for shipment in made)
-    return [existing[warehouse_id] for warehouse_id in taken]
+                                         for warehouse_id in taken])
+    ShipmentLine.objects.bulk_create([ShipmentLine(shipment=shipment, product_id=product_id, sku=line_sku,
+                                                   quantity=quantity)
+                                      for shipment in made for product_id, line_sku, quantity in taken[shipment.warehouse_id]])
+    return made
 
 
 def create_label(order_id, shipment_id=None):
