@@ -121,3 +121,16 @@ def test_a_quantity_in_other_digits_is_refused_not_a_500(shop, client, quantity)
     assert on_product_page.status_code == 400 and "Enter a whole number" in on_product_page.content.decode()
     assert in_cart.status_code == 400 and "Enter a whole number" in in_cart.content.decode()
     assert client.session["cart"] == {"MUG-001": 1}
+
+
+def test_the_checkout_s_pricing_answers_when_the_cart_sold_out_meanwhile(shop, client):
+    """htmx asks for the shipping methods and totals on every change of the checkout page: if
+    everything in the cart sold out since the page was drawn, the answer still renders (the
+    summary without a priced line), it is not a 500 that leaves the page half updated."""
+    client.post("/cart/add/", {"sku": "TOTE-1", "quantity": 1})
+    Stock.objects.filter(product__sku="TOTE-1").update(available=0)
+
+    answer = client.get("/checkout/pricing/", {"country": "GB", "email": "late@example.com"})
+
+    assert answer.status_code == 200
+    assert "Subtotal" in answer.content.decode() and "$0.00" in answer.content.decode()

@@ -162,8 +162,11 @@ def checkout_pricing(request):
     lines = cart.lines()
     if not lines:
         return HttpResponse(status=204)
+    # The subtotal too: with every line sold out since the page was drawn, nothing is priced and
+    # the summary falls back to it (without it, that answer was a 500).
     return render(request, "storefront/_checkout_pricing.html", {
-        "lines": lines, "currency": lines[0].product.currency, "oob": True, **pricing(lines, request.GET)})
+        "lines": lines, "subtotal": subtotal(lines), "currency": lines[0].product.currency, "oob": True,
+        **pricing(lines, request.GET)})
 
 
 def _key(token):

@@ -119,7 +119,13 @@ def test_a_return_from_the_receipt_link_to_the_refund_counted_at_stripe(page, tw
     intent = Payment.objects.get(order=order).payment_intent_id
     eventually(lambda: [r.amount for r in gateway.refunds_for_intent(intent) if r.status == "succeeded"] == [1800],
                30)
-    page.reload()
+    # The page shows the refund once Harbor has settled it (the order's total and events, in the
+    # transaction after Stripe's answer is recorded): reload until it does.
+    def refund_shown():
+        page.reload()
+        return "$18.00 refunded to your card" in page.locator("#returns").inner_text()
+
+    eventually(refund_shown, 30)
     expect(page.locator("#returns")).to_contain_text("$18.00 refunded to your card")
     screenshot("order-return-refunded")
 
