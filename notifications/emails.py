@@ -11,15 +11,15 @@ is final: the row is marked failed with the server's answer, and nothing sends i
 temporary one (4xx: greylisting, a full mailbox, the server away) is retried as before.
 """
 
-import smtplib
-
-
+import functools
 import logging
+import smtplib
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import Prefetch, Q
+from django.db import connection
+from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -50,15 +50,9 @@ def send(order_id, kind, ref="", about=None, only_if=None):
         pk=order_id)
     if only_if is not None and order.status not in only_if:
         return None
-    # The row, made once (the unique (order, kind, ref) settles a race), in one round trip:
-    # INSERT … ON CONFLICT DO NOTHING, then every write below finds it by that same key.
-    Notification.objects.bulk_create([Notification(order=order, kind=kind, ref=ref, to=order.email)],
-                                     ignore_conflicts=True)
-    row = Notification.objects.filter(order=order, kind=kind, ref=ref)
+    row = Notification.objects.filter(order=order, kind=kind, ref=ref)  # every write below finds it by its key
     claimed_at = timezone.now()
-    expired = claimed_at - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)  # its sender is surely gone
-    if not row.filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=expired),
-                      sent_at__isnull=True, failed_at__isnull=True).update(claimed_at=claimed_at):
+    if not _claim(order, kind, ref, claimed_at):
         return False
     message = _message(order, kind, ref, about or {})
     try:
@@ -76,6 +70,34 @@ def send(order_id, kind, ref="", about=None, only_if=None):
     row.update(subject=message.subject, sent_at=timezone.now(), message_id=message.extra_headers["Message-ID"])
     logger.info("order %s: %s e-mail sent to %s", order_id, kind, order.email)
     return True
+
+
+def _claim(order, kind, ref, claimed_at):
+    """Claim the order's e-mail of this kind for this sender: make its row claimed, or claim the
+    existing row if it is neither sent, failed, nor claimed by a live sender (a claim older than
+    the task time limit was left by one that died). One statement: INSERT … ON CONFLICT DO
+    UPDATE … WHERE, whose RETURNING has a row only if this call claimed it. A concurrent
+    duplicate waits on the unique (order, kind, ref), then finds the claim and gets none."""
+    expired = claimed_at - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)  # its sender is surely gone
+    with connection.cursor() as cursor:
+        cursor.execute(_claim_sql(), [order.pk, kind, ref, order.email, claimed_at, claimed_at, expired])
+        return cursor.fetchone() is not None
+
+
+@functools.cache
+def _claim_sql():
+    meta, quote = Notification._meta, connection.ops.quote_name
+    table = quote(meta.db_table)
+    column = {name: quote(meta.get_field(name).column) for name in (
+        "order", "kind", "ref", "to", "subject", "message_id", "claimed_at", "sent_at", "failed_at", "error",
+        "created_at")}
+    [once] = [constraint.name for constraint in meta.constraints if constraint.name == "notification_once"]
+    return (f"INSERT INTO {table} ({', '.join(column.values())})"
+            f" VALUES (%s, %s, %s, %s, '', '', %s, NULL, NULL, '', %s)"
+            f" ON CONFLICT ON CONSTRAINT {quote(once)} DO UPDATE SET {column['claimed_at']} = EXCLUDED.{column['claimed_at']}"
+            f" WHERE ({table}.{column['claimed_at']} IS NULL OR {table}.{column['claimed_at']} < %s)"
+            f" AND {table}.{column['sent_at']} IS NULL AND {table}.{column['failed_at']} IS NULL"
+            f" RETURNING {quote(meta.pk.column)}")
 
 
 def permanent_refusal(exc):

@@ -50,7 +50,8 @@ def is_unfinished(order_id):
 def begin_run(order_id):
     """Mark a run as started (and count the previous one if it never ended); bump
     updated_at, so reconciliation leaves an order alone while a run is retrying it.
-    False, and the order moved to needs_review, once the cap is passed."""
+    Returns the order as the mark left it (the run goes on with it: fulfill(order_id, order));
+    None, and the order moved to needs_review, once the cap is passed."""
     Order.objects.filter(pk=order_id, status__in=AWAITING_PAYMENT).update(
         attempts=F("attempts") + Case(When(run_started_at__isnull=False, then=Value(1)), default=Value(0)),
         run_started_at=timezone.now(), updated_at=timezone.now())
@@ -59,8 +60,8 @@ def begin_run(order_id):
         give_up(order, f"fulfill_order died, timed out or failed {order.attempts} times without finishing; "
                        "stopped to avoid a crash loop. Check the worker logs, then retry.")
         Order.objects.filter(pk=order_id).update(run_started_at=None)
-        return False
-    return True
+        return None
+    return order
 
 
 def end_run(order_id, error=None):
@@ -83,11 +84,18 @@ def give_up(order, why, actor=ACTOR):
 
 # --- The run --------------------------------------------------------------------------------
 
-def fulfill(order_id):
-    order = Order.objects.get(pk=order_id)
+def fulfill(order_id, order=None):
+    """Charge the order if it awaits payment, then fan out if it is paid. `order`: as
+    begin_run just read it (the task holds the order's lock), so it is not read again."""
+    order = order or Order.objects.get(pk=order_id)
     if order.status in AWAITING_PAYMENT:
-        apply_payment(order, charge(order, may_save_intent=lambda: _still_pending(order.pk)))
-        order.refresh_from_db(fields=["status"])
+        made = apply_payment(order, charge(order, may_save_intent=lambda: _still_pending(order.pk)))
+        if made:
+            # This run moved the order to paid and made its shipments: fan out to those,
+            # without reading back what it just wrote (each label task checks the order is charged).
+            fan_out(order.id, [shipment.pk for shipment in made])
+            return OrderStatus.PAID
+        order.refresh_from_db(fields=["status"])  # another run, or a webhook, may have moved it
     if order.status == OrderStatus.PAID:
         fan_out(order.id)
     return order.status
@@ -102,13 +110,14 @@ def _still_pending(order_id):
 def apply_payment(order, result, actor=ACTOR):
     """Move an order awaiting payment on by the payment's outcome (a charge here, or a Stripe
     webhook). Each move is conditional on the order still awaiting payment, so its effects
-    happen once whoever gets there first."""
+    happen once whoever gets there first. Returns the shipments made if this call moved the
+    order to paid (else None)."""
     if result.status == Payment.Status.SUCCEEDED:
         with transaction.atomic():
             if _advance(order, OrderStatus.PAID, result.message, actor):
                 # One per warehouse, with tracking numbers, before the labels and the receipt
                 # race. The move just won, so the order had none (it was awaiting payment).
-                make_shipments(order)
+                return make_shipments(order)
     elif result.status == Payment.Status.FAILED:
         with transaction.atomic():
             if _advance(order, OrderStatus.PAYMENT_FAILED, result.message, actor):
@@ -146,12 +155,14 @@ def ensure_shipments_of(order_id):
             make_shipments(order)
 
 
-def fan_out(order_id):
-    """A label per shipment, in parallel; the receipt goes out in parallel too, sent by
-    notifications/ on the order.paid event (orders/outbox.py). No chord: each task records its
-    own effect and whichever finishes last completes the order (complete_if_done)."""
+def fan_out(order_id, shipments=None):
+    """A label per shipment (`shipments`, ids; by default the order's), in parallel; the receipt
+    goes out in parallel too, sent by notifications/ on the order.paid event (orders/outbox.py).
+    No chord: each task records its own effect and whichever finishes last completes the order
+    (complete_if_done)."""
     order_id = str(order_id)
-    shipments = Shipment.objects.filter(order_id=order_id).values_list("pk", flat=True)
+    if shipments is None:
+        shipments = Shipment.objects.filter(order_id=order_id).values_list("pk", flat=True)
     group(*[signature("orders.tasks.create_label", args=[order_id, shipment]) for shipment in shipments]).apply_async()
 
 

@@ -46,7 +46,10 @@ def transition(order_id, from_status, to_status, *, message="", actor="system"):
     """
     if to_status not in ALLOWED.get(from_status, ()):
         raise IllegalTransition(f"{from_status} → {to_status} is not allowed")
-    with transaction.atomic():
+    # savepoint=False: inside a caller's transaction (the paid move, a refund's settle) no
+    # savepoint is needed, as nothing here is caught and retried: an error rolls the caller's
+    # whole transaction back. That is two round trips fewer on every status change.
+    with transaction.atomic(savepoint=False):
         moved = Order.objects.filter(pk=order_id, status=from_status).update(
             status=to_status, updated_at=timezone.now()
         )

@@ -37,12 +37,13 @@ def fulfill_order(self, order_id):
             if not fulfillment.is_unfinished(order_id):
                 return "locked"
             raise _retry_when_locked(self, order_id)
-        if not fulfillment.begin_run(order_id):
+        order = fulfillment.begin_run(order_id)
+        if order is None:
             return "gave up"  # past the attempt cap: moved to needs_review
         try:
             failpoints.hit("fulfill.start", order_id)
             with stripe_deadline():
-                result = fulfillment.fulfill(order_id)
+                result = fulfillment.fulfill(order_id, order)
         except BaseException as exc:
             fulfillment.end_run(order_id, exc)
             raise

@@ -54,8 +54,11 @@ def _wait(key, rate):
     if not parsed:
         return None
     limit, period = parsed
-    if under_attack():
-        limit = min(limit, UNDER_ATTACK_LIMIT)
+    # Most keys have no recent failure: then no limit, however low, applies, and the shop-wide
+    # count (a second Redis round trip, on every charge and every checkout) need not be read.
+    lowest = ratelimit.wait(key, min(limit, UNDER_ATTACK_LIMIT), period)
+    if lowest is None or limit <= UNDER_ATTACK_LIMIT or under_attack():
+        return lowest
     return ratelimit.wait(key, limit, period)
 
 

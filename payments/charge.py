@@ -10,14 +10,15 @@ This module sits below orders/: it is handed the order (id, total, currency, e-m
 method) and a `may_save_intent()` guard that orders/ implements with its row lock.
 """
 
+import functools
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace
 
 import stripe
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog.money import format_money
@@ -51,8 +52,7 @@ def charge(order, may_save_intent):
     that it is pending: a cancel takes the same lock, so the two never both succeed).
     A payment waiting for the shopper's 3-D Secure is looked up at Stripe, never confirmed
     again: the shopper's authentication is what completes (or fails) it."""
-    payment, _ = Payment.objects.get_or_create(order=order, defaults={"amount": order.total, "currency": order.currency})
-    Payment.objects.filter(pk=payment.pk).update(attempts=F("attempts") + 1)
+    payment = _count_attempt(order)
     try:
         if payment.status == Payment.Status.REQUIRES_ACTION and payment.payment_intent_id:
             return _settle(payment, _saved_intent(payment.payment_intent_id))
@@ -69,6 +69,31 @@ def charge(order, may_save_intent):
         # stays pending, so once ops fix the key, a retry continues from what Stripe has.
         Payment.objects.filter(pk=payment.pk).update(last_error=_describe(exc))
         return Result(Payment.Status.PENDING, f"Stripe refused Harbor's request: {_describe(exc)}", review=True)
+
+
+@functools.cache
+def _count_attempt_sql():
+    fields = [field for field in Payment._meta.concrete_fields if not field.primary_key]
+    table, columns = Payment._meta.db_table, ", ".join(field.column for field in fields)
+    return fields, (f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "
+                    f"ON CONFLICT ({Payment._meta.get_field('order').column}) DO UPDATE SET attempts = {table}.attempts + 1 "
+                    f"RETURNING {Payment._meta.pk.column}, {columns}")
+
+
+def _count_attempt(order):
+    """The order's one Payment, made by the first run, with this run counted in `attempts`:
+    one INSERT … ON CONFLICT DO UPDATE … RETURNING, where get_or_create and an UPDATE took
+    four or five round trips (every order's first run makes the row). Concurrent runs each
+    count, and all get the same row (the unique order_id)."""
+    fields, sql = _count_attempt_sql()
+    now = timezone.now()
+    values = {field.attname: field.get_default() for field in fields}
+    values.update(order_id=order.pk, amount=order.total, currency=order.currency, attempts=1, created_at=now,
+                  updated_at=now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [field.get_db_prep_save(values[field.attname], connection) for field in fields])
+        row = cursor.fetchone()
+    return Payment.from_db(connection.alias, [Payment._meta.pk.attname, *(field.attname for field in fields)], row)
 
 
 def _charge(order, payment, may_save_intent):
@@ -270,9 +295,12 @@ def _cancel(payment, intent):
 def _save_once(payment, field, value, **also):
     """Set an empty field (and `also`, with it); if a concurrent run set it first, keep (and
     return) theirs."""
-    Payment.objects.filter(Q(**{field: ""}) | Q(**{f"{field}__isnull": True}), pk=payment.pk).update(
-        **{field: value}, **also)
-    payment.refresh_from_db()
+    if Payment.objects.filter(Q(**{field: ""}) | Q(**{f"{field}__isnull": True}), pk=payment.pk).update(
+            **{field: value}, **also):
+        for name, written in {field: value, **also}.items():  # ours are in the row: no read back
+            setattr(payment, name, written)
+        return payment
+    payment.refresh_from_db()  # theirs
     return payment
 
 
