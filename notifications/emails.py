@@ -11,7 +11,6 @@ is final: the row is marked failed with the server's answer, and nothing sends i
 temporary one (4xx: greylisting, a full mailbox, the server away) is retried as before.
 """
 
-import functools
 import logging
 import smtplib
 from datetime import timedelta
@@ -72,32 +71,27 @@ def send(order_id, kind, ref="", about=None, only_if=None):
     return True
 
 
+# The row made already claimed, or an existing one claimed if nobody sent, refused or is sending
+# it (a claim older than the task time limit was left by a sender that died): RETURNING has a
+# row only if this statement claimed it.
+CLAIM = """
+INSERT INTO notifications_notification
+    (order_id, kind, ref, "to", subject, message_id, claimed_at, sent_at, failed_at, error, created_at)
+VALUES (%s, %s, %s, %s, '', '', %s, NULL, NULL, '', %s)
+ON CONFLICT (order_id, kind, ref) DO UPDATE SET claimed_at = EXCLUDED.claimed_at
+WHERE (notifications_notification.claimed_at IS NULL OR notifications_notification.claimed_at < %s)
+  AND notifications_notification.sent_at IS NULL AND notifications_notification.failed_at IS NULL
+RETURNING id
+"""
+
+
 def _claim(order, kind, ref, claimed_at):
-    """Claim the order's e-mail of this kind for this sender: make its row claimed, or claim the
-    existing row if it is neither sent, failed, nor claimed by a live sender (a claim older than
-    the task time limit was left by one that died). One statement: INSERT … ON CONFLICT DO
-    UPDATE … WHERE, whose RETURNING has a row only if this call claimed it. A concurrent
-    duplicate waits on the unique (order, kind, ref), then finds the claim and gets none."""
+    """Claim the order's e-mail of this kind for this sender, in one statement (CLAIM). A
+    concurrent duplicate waits on the unique (order, kind, ref), then finds the claim."""
     expired = claimed_at - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)  # its sender is surely gone
     with connection.cursor() as cursor:
-        cursor.execute(_claim_sql(), [order.pk, kind, ref, order.email, claimed_at, claimed_at, expired])
+        cursor.execute(CLAIM, [order.pk, kind, ref, order.email, claimed_at, claimed_at, expired])
         return cursor.fetchone() is not None
-
-
-@functools.cache
-def _claim_sql():
-    meta, quote = Notification._meta, connection.ops.quote_name
-    table = quote(meta.db_table)
-    column = {name: quote(meta.get_field(name).column) for name in (
-        "order", "kind", "ref", "to", "subject", "message_id", "claimed_at", "sent_at", "failed_at", "error",
-        "created_at")}
-    [once] = [constraint.name for constraint in meta.constraints if constraint.name == "notification_once"]
-    return (f"INSERT INTO {table} ({', '.join(column.values())})"
-            f" VALUES (%s, %s, %s, %s, '', '', %s, NULL, NULL, '', %s)"
-            f" ON CONFLICT ON CONSTRAINT {quote(once)} DO UPDATE SET {column['claimed_at']} = EXCLUDED.{column['claimed_at']}"
-            f" WHERE ({table}.{column['claimed_at']} IS NULL OR {table}.{column['claimed_at']} < %s)"
-            f" AND {table}.{column['sent_at']} IS NULL AND {table}.{column['failed_at']} IS NULL"
-            f" RETURNING {quote(meta.pk.column)}")
 
 
 def permanent_refusal(exc):
