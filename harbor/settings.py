@@ -129,6 +129,11 @@ DB_OPTIONS = DATABASES["default"].setdefault("OPTIONS", {})
 DB_OPTIONS.setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
 DB_OPTIONS.setdefault("options", f"-c statement_timeout={env.int('DB_STATEMENT_TIMEOUT', default=30) * 1000} "
                                  f"-c lock_timeout={env.int('DB_LOCK_TIMEOUT', default=10) * 1000}")
+# Statements run through harbor.db.prepared_cursor() (checkout's stock take) are prepared once
+# per connection; Django's other cursors bind on the client and never prepare. "" turns it off
+# (a pooler in transaction mode, such as PgBouncer before 1.21).
+_prepare_threshold = env.str("DB_PREPARE_THRESHOLD", default="0").strip()
+DB_OPTIONS.setdefault("prepare_threshold", int(_prepare_threshold) if _prepare_threshold else None)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from catalog import cache
 from catalog.models import Product
+from harbor.db import prepared_cursor
 
 
 class InsufficientStock(Exception):
@@ -91,7 +92,9 @@ def take(wanted, *, country, order_id):
     assert transaction.get_connection().in_atomic_block, "take() needs the caller's transaction"
     values = ", ".join(["(%s, %s::integer)"] * len(wanted))
     pairs = [value for sku, qty in wanted.items() for value in (sku, qty)]
-    with connection.cursor() as cursor:
+    # Prepared on the server once per connection (harbor.db): planning this statement cost
+    # twice what running it does.
+    with prepared_cursor() as cursor:
         # Parameters in the order they appear: the VALUES list, the country, the time, the order.
         cursor.execute(TAKE.format(values=values), [*pairs, (country or "").upper(), timezone.now(), order_id])
         rows = cursor.fetchall()

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from catalog import cache
 from discounts import vouchers
 from discounts.models import Voucher
 from shipping import rates
@@ -72,6 +73,11 @@ def compute(lines, *, country, region="", currency, method_code=None, voucher=No
     shipping.rates.MethodUnavailable when the method cannot deliver this cart there. (`quote`
     and `taxes` stand in for the configured shipping and tax calculator: the identity's
     property test gives its own.)"""
+    with cache.pinned(cache.PRICING):  # shipping and tax from one version of the pricing: one GET
+        return _compute(lines, country, region, currency, method_code, voucher, prices_include_tax, quote, taxes)
+
+
+def _compute(lines, country, region, currency, method_code, voucher, prices_include_tax, quote, taxes):
     include = settings.PRICES_INCLUDE_TAX if prices_include_tax is None else prices_include_tax
     totals = Totals(currency=currency, prices_include_tax=include, lines=lines, voucher=voucher)
     totals.subtotal = sum(line.amount for line in lines)
@@ -186,6 +192,11 @@ class CartPrice:
 def price_cart(lines, *, country, region="", currency, method_code=None, discount_code="", email=""):
     """Price a cart for the checkout page (nothing is redeemed or written: a preview of what
     checkout will compute, which can still differ if a code's last use goes meanwhile)."""
+    with cache.pinned(cache.PRICING):
+        return _price_cart(lines, country, region, currency, method_code, discount_code, email)
+
+
+def _price_cart(lines, country, region, currency, method_code, discount_code, email):
     result = CartPrice()
     voucher = None
     if discount_code:

@@ -133,6 +133,26 @@ def test_publishing_works_again_after_the_broker_unreachable_test(api, product, 
     assert queued_tasks(broker, "payments") == [("orders.tasks.fulfill_order", [response.json()["id"]])]
 
 
+def test_the_stock_take_is_prepared_once_per_connection_and_then_not_planned_again(api, product, checkout_body,
+                                                                                   broker):
+    from django.db import connection
+
+    for n in range(12):
+        assert api.post("/api/orders/", checkout_body(), format="json",
+                        HTTP_IDEMPOTENCY_KEY=f"plan-{n}").status_code == 202
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements "
+                       "WHERE statement LIKE '%%INSERT INTO inventory_allocation%%'")
+        prepared = cursor.fetchall()
+
+    # One prepared statement for the one-line cart (harbor.db.prepared_cursor): PostgreSQL plans
+    # it for its first few runs, then keeps a generic plan and plans it no more.
+    assert len(prepared) == 1, prepared
+    statement, generic, custom = prepared[0]
+    assert "FOR UPDATE OF s" in statement
+    assert custom <= 5 and generic >= 12 - custom, (generic, custom)
+
+
 def test_a_checkout_costs_three_round_trips_and_reads_back_nothing_it_wrote(api, product, checkout_body, broker):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
