@@ -7,7 +7,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test audit bench install install-dev chromium promtool wrk node clean
+.PHONY: run test audit bench cluster-test install install-dev chromium promtool wrk node clean
 
 # The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
 CHROMIUM ?= /usr/bin/chromium
@@ -61,6 +61,20 @@ $(VENV)/.installed-bench: requirements-bench.txt requirements.txt | $(PY)
 
 bench: $(VENV)/.installed $(VENV)/.installed-bench wrk
 	$(PY) -m loadtest.bench $(BENCH_ARGS)
+
+# `make cluster-test`: never part of `make test`. The multi-host harness (tests/cluster/): a
+# three-node RabbitMQ cluster and the shop's hosts in network namespaces, five faults during a
+# stream of orders, one table per scenario (var/cluster/results.md). Needs root. CLUSTER_ARGS:
+# e.g. --orders 1000, --scenario ab, --rate 3.
+cluster-test: $(VENV)/.installed-dev
+	@[ "$$(id -u)" = 0 ] || { echo "make cluster-test needs root (network namespaces, a bridge, veth pairs): run it as root, e.g. sudo make cluster-test" >&2; exit 1; }
+	@command -v ip >/dev/null || { echo "make cluster-test needs ip (apt-get install iproute2)" >&2; exit 1; }
+	@[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || { \
+	  echo "Installing Debian's rabbitmq-server for the cluster harness"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q rabbitmq-server >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q rabbitmq-server >/dev/null; } \
+	    || { echo "make cluster-test: could not install rabbitmq-server with apt-get" >&2; exit 1; }; }
+	$(PY) -m tests.cluster $(CLUSTER_ARGS)
 
 wrk:
 	@command -v wrk >/dev/null || { \

@@ -7,14 +7,41 @@ task's `task_id` and the context of the request that sent it (`request_id`, `ord
 
 import os
 
-from celery import Celery
+from celery import Celery, beat
 from celery.signals import (after_task_publish, before_task_publish, setup_logging, task_postrun, task_prerun,
                             worker_init, worker_process_init)
 from django_structlog.celery.steps import DjangoStructLogInitStep
+from kombu.utils.objects import cached_property
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "harbor.settings")
 
-app = Celery("harbor")
+# The scheduler names that mean django-celery-beat's DatabaseScheduler (`-S django` is the
+# contract's command line): Beat runs Harbor's leased subclass of it instead (harbor/beat.py).
+LEASED_SCHEDULER = "harbor.beat:LeasedScheduler"
+DATABASE_SCHEDULER_NAMES = {"django", "django_celery_beat.schedulers:DatabaseScheduler",
+                            "django_celery_beat.schedulers.DatabaseScheduler"}
+
+
+class BeatService(beat.Service):
+    def __init__(self, *args, scheduler_cls=None, **kwargs):
+        if scheduler_cls in DATABASE_SCHEDULER_NAMES:
+            # `-S django` resolves through django-celery-beat's entry point to its own class,
+            # with no lease: two Beats would both send. Any other name is left as given.
+            scheduler_cls = LEASED_SCHEDULER
+        super().__init__(*args, scheduler_cls=scheduler_cls, **kwargs)
+
+
+class Harbor(Celery):
+    @cached_property
+    def Beat(self):
+        """`celery beat`'s application, with BeatService (the lease for `-S django`)."""
+        base = self.subclass_with_self("celery.apps.beat:Beat")
+        return type("Beat", (base,), {"Service": BeatService, "__module__": __name__})
+
+
+# FailoverConnection: with a list of RabbitMQ nodes (CELERY_BROKER_URL "url1;url2;url3"), a node
+# that stops answering costs one publish its budget, not every later one (harbor/failover.py).
+app = Harbor("harbor", amqp="harbor.failover:AMQP")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
 

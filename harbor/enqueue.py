@@ -7,6 +7,7 @@ sender needs no import of the task's module.
 """
 
 import logging
+import threading
 import time
 
 from celery import signature
@@ -15,6 +16,23 @@ from django.db import transaction
 from kombu.exceptions import KombuError
 
 logger = logging.getLogger(__name__)
+_publishing = threading.local()  # .deadline: while this thread is inside send()
+
+
+def within_budget(exc, interval):
+    """The publish retry policy's errback: give up (raise) once the calling thread's send() has
+    no time left for another try.
+
+    One function for every send(), reading the deadline of the send() running in this thread,
+    and a no-op outside one. kombu copies a publish's retry policy, errback included, into the
+    connection's transport options, which every pooled connection shares, and later reuses it
+    for any connect through `default_channel`: a closure over one checkout's deadline would
+    stay there after that checkout and make every later publish of the process (a task's
+    retry, a Beat send) give up at its first failed attempt, before failing over to the
+    next node of a cluster."""
+    deadline = getattr(_publishing, "deadline", None)
+    if deadline is not None and time.monotonic() + interval >= deadline:
+        raise exc
 
 
 def send(task_name, order_id, **kwargs):
@@ -24,17 +42,19 @@ def send(task_name, order_id, **kwargs):
     connecting (the connect timeout), RabbitMQ's publisher confirm (a pooled connection that
     has stalled, or a broker holding publishers back under a memory or disk alarm), and the
     retries of the publish retry policy, which reconnect only while time is left (so a stale
-    pooled connection, which fails at once, is replaced, and a blackhole is not waited out twice)."""
+    pooled connection, which fails at once, is replaced, and a blackhole is not waited out twice).
+
+    With a list of RabbitMQ nodes, a node that went silent costs one publish its budget; the
+    connection has moved on to the next node by then (harbor/failover.py), so the next
+    publishes reach a live node within theirs."""
     budget = settings.CELERY_BROKER_CONNECTION_TIMEOUT
-    deadline = time.monotonic() + budget
-
-    def retry_while_time_is_left(exc, interval):
-        if time.monotonic() + interval >= deadline:
-            raise exc
-
-    signature(task_name, args=[str(order_id)], kwargs=kwargs).apply_async(
-        confirm_timeout=budget,
-        retry_policy={**settings.CELERY_TASK_PUBLISH_RETRY_POLICY, "errback": retry_while_time_is_left})
+    _publishing.deadline = time.monotonic() + budget
+    try:
+        signature(task_name, args=[str(order_id)], kwargs=kwargs).apply_async(
+            confirm_timeout=budget,
+            retry_policy={**settings.CELERY_TASK_PUBLISH_RETRY_POLICY, "errback": within_budget})
+    finally:
+        _publishing.deadline = None
 
 
 def send_or_log(task_name, order_id, **kwargs):

@@ -4,7 +4,8 @@
 are, 503 otherwise; the body names each check, e.g. {"database": "ok", "broker": "down",
 "redis": "ok"}. It is cheap: the database check uses the request's pooled connection, the
 broker check a pooled connection (one round trip), the Redis check one long-lived client;
-and each is bounded by TIMEOUT, so a hanging dependency costs a second, not a thread.
+and each is bounded by TIMEOUT, so a hanging dependency costs a second, not a thread (the
+broker: a second per node of a RabbitMQ cluster, which is up while any of its nodes answers).
 
 /livez (liveness): this process answers. It checks no dependency, so an outage of the
 database does not get every web process restarted by its orchestrator.
@@ -19,6 +20,7 @@ from django.db import connection
 from django.http import JsonResponse
 
 from harbor.celery import app as celery_app
+from harbor.failover import ensure_connected
 
 logger = logging.getLogger(__name__)
 TIMEOUT = 1  # seconds, per check
@@ -31,7 +33,7 @@ def _database():
 
 def _broker():
     with celery_app.pool.acquire(block=True, timeout=TIMEOUT) as conn:
-        conn.ensure_connection(max_retries=1, interval_start=0, timeout=TIMEOUT)
+        ensure_connected(conn, TIMEOUT)
         if conn.transport.driver_type == "redis":
             conn.default_channel.client.ping()  # kombu's Redis connects lazily: one real round trip
         else:

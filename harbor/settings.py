@@ -12,7 +12,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from harbor import brokers, logconfig, prod, ratelimit
+from harbor import brokers, lease, logconfig, prod, ratelimit
 
 env = environ.Env()
 
@@ -52,7 +52,7 @@ INSTALLED_APPS = [
     "django_structlog",
     "django_prometheus",
     "axes",  # the admin login's lock-out after failed attempts
-    "harbor",  # the platform's own commands (setup_rabbitmq)
+    "harbor",  # the platform's own commands (setup_rabbitmq) and files in PostgreSQL (harbor/storage.py)
     "catalog",
     "inventory",  # warehouses, stock per warehouse, what each order took from where
     "shipping",  # pricing: shipping zones and methods, tax rates, discount codes
@@ -211,12 +211,17 @@ STATIC_ROOT = VAR_DIR / "static"
 WHITENOISE_ROOT = BASE_DIR / "harbor" / "public"  # served at the site's root: /favicon.ico
 MEDIA_URL = "media/"
 MEDIA_ROOT = VAR_DIR / "media"
-# Files: "default" holds private files (the shipping labels: served only through their order's
-# capability URL); "catalog" the product pictures and their thumbnails, public, served at
-# /media/catalog/ (storefront/views/media.py: long-lived cache headers), or from S3 with
-# CATALOG_MEDIA_BUCKET (django-storages, installed separately: docs/configuration.md).
+# Files: "labels" the shipping labels, private (served only through their order's capability
+# URL and the admin), readable from every host: in PostgreSQL by default (harbor/storage.py;
+# labels written to MEDIA_ROOT before it are still read from there), or any Django storage
+# named by LABEL_STORAGE with LABEL_STORAGE_OPTIONS (JSON), e.g. S3 through django-storages
+# (installed separately: docs/configuration.md). "catalog" the product pictures and their
+# thumbnails, public, served at /media/catalog/ (storefront/views/media.py: long-lived cache
+# headers), or from S3 with CATALOG_MEDIA_BUCKET. "default" is MEDIA_ROOT on this host.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "labels": {"BACKEND": env.str("LABEL_STORAGE", default="") or "harbor.storage.DatabaseStorage",
+               "OPTIONS": env.json("LABEL_STORAGE_OPTIONS") if os.environ.get("LABEL_STORAGE_OPTIONS") else {}},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     "catalog": {"BACKEND": "django.core.files.storage.FileSystemStorage",
                 "OPTIONS": {"location": MEDIA_ROOT / "catalog", "base_url": f"/{MEDIA_URL}catalog/"}},
@@ -322,7 +327,10 @@ if STRIPE_WEBHOOK_TOLERANCE <= 0:  # 0 would turn replay protection off in strip
     raise ImproperlyConfigured("STRIPE_WEBHOOK_TOLERANCE must be > 0 (seconds)")
 
 # --- Celery ------------------------------------------------------------------------------
-# Broker: CELERY_BROKER_URL, else RabbitMQ in prod, else the Redis of REDIS_URL.
+# Broker: CELERY_BROKER_URL, else RabbitMQ in prod, else the Redis of REDIS_URL. For a RabbitMQ
+# cluster, the nodes' URLs separated by ";" (amqp://u:p@rabbit1:5672/harbor;amqp://u:p@rabbit2…):
+# each process uses one node and moves on to the next (round-robin) when it stops answering
+# (harbor/failover.py).
 if os.environ.get("CELERY_BROKER_URL"):
     CELERY_BROKER_URL = env.str("CELERY_BROKER_URL")
 elif IS_PROD:
@@ -339,8 +347,31 @@ CELERY_RESULT_EXTENDED = True
 # practice): harbor/celery.py recycles them around each task as Django does per request.
 CELERY_DB_REUSE_MAX = 2**31
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler behind a lease in Redis (harbor/beat.py): Beat may run
+# on two hosts, only the lease's holder sends, and a standby takes over within BEAT_LEASE_TTL +
+# BEAT_LEASE_TTL/3 of the holder's loss. `-S django` runs the same class (harbor/celery.py).
+CELERY_BEAT_SCHEDULER = "harbor.beat:LeasedScheduler"
+# Seconds; renewed every third of it. Outside the task timing rule (below: soft limit < time
+# limit < lock TTL < visibility timeout), which bounds what a sent task does whoever sent it:
+# the lease only decides who sends. If it ever fails (a holder stalled past the TTL mid-tick),
+# a periodic task is sent twice: one more reconciliation run, harmless since reconciliation is
+# idempotent; the lease keeps that the exception. Its own bounds: harbor/lease.py check_timing.
+BEAT_LEASE_TTL = env.int("BEAT_LEASE_TTL", default=30)
+# The lease's Redis key: the Beats that share it are one group, at most one of them sending.
+BEAT_LEASE_KEY = env.str("BEAT_LEASE_KEY", default="harbor:beat:lease")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+
+brokers.check_urls(CELERY_BROKER_URL)  # a list names the nodes of one RabbitMQ cluster (one vhost)
+# Round-robin, not shuffle: kombu's shuffle picks a random node at each switch (the dead one
+# again, maybe); round-robin tries each other node before it comes back (harbor/failover.py).
+CELERY_BROKER_FAILOVER_STRATEGY = "round-robin"
+# Seconds between AMQP heartbeats on a worker's connection: a node gone silent (a lost host, a
+# partition) is noticed after ~2 missed ones and the worker moves to the next node (Celery's
+# 120 s default: minutes consuming nothing). RabbitMQ then also drops a silent worker and
+# redelivers its unacked messages sooner than ORDER_LOCK_TTL, as a reset connection already
+# does: the second run finds the lock held and retries, and time limit < lock TTL below still
+# stops the first run before its lock can expire (docs/configuration.md).
+CELERY_BROKER_HEARTBEAT = env.int("CELERY_BROKER_HEARTBEAT", default=10)
 
 # Each queue on its own exchange and routing key (harbor/brokers.py): quorum queues on topic
 # exchanges with RabbitMQ, the same names on Redis.
@@ -391,7 +422,7 @@ RABBITMQ_MANAGEMENT_URL = env.str("RABBITMQ_MANAGEMENT_URL", default="")
 brokers.check_timing(soft=CELERY_TASK_SOFT_TIME_LIMIT, hard=CELERY_TASK_TIME_LIMIT, lock_ttl=ORDER_LOCK_TTL,
                      backoff_max=TASK_RETRY_BACKOFF_MAX, amqp=BROKER_IS_AMQP,
                      visibility_timeout=CELERY_VISIBILITY_TIMEOUT, consumer_timeout=RABBITMQ_CONSUMER_TIMEOUT,
-                     prefetch_multiplier=CELERY_WORKER_PREFETCH_MULTIPLIER)
+                     prefetch_multiplier=CELERY_WORKER_PREFETCH_MULTIPLIER, heartbeat=CELERY_BROKER_HEARTBEAT)
 # Publishing happens in the request (after commit): keep a broker outage short for the
 # shopper. A failed publish is logged and recovered later, never surfaced as a 500.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
@@ -403,6 +434,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 CELERY_BROKER_TRANSPORT_OPTIONS = brokers.transport_options(BROKER_IS_AMQP, CELERY_VISIBILITY_TIMEOUT)
 # A broker that is down or blackholed costs a checkout about this long (then reconciliation).
 CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=1.0)
+# The longest any confirmed publish waits for the broker's ack when its caller set no budget of
+# its own (a worker's task events): a silent node then fails the publish, and the connection
+# fails over, instead of freezing the worker's event loop (harbor/failover.py, item 3).
+CELERY_BROKER_CONFIRM_TIMEOUT = env.float("CELERY_BROKER_CONFIRM_TIMEOUT", default=10.0)
+# Declares native delayed delivery once per cluster, not once per URL (harbor/failover.py, item 4).
+CELERY_WORKER_CONSUMER = "harbor.failover:Consumer"
 
 # --- Reliability ------------------------------------------------------------------------
 # fulfill_order runs (retries and redeliveries included) allowed per order before it goes to
@@ -410,6 +447,7 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT",
 FULFILL_MAX_ATTEMPTS = env.int("FULFILL_MAX_ATTEMPTS", default=20)
 RECONCILE_AFTER = env.int("RECONCILE_AFTER", default=120)  # seconds an order may sit pending/paid
 RECONCILE_INTERVAL = env.int("RECONCILE_INTERVAL", default=300)  # used by setup_periodic_tasks
+lease.check_timing(ttl=BEAT_LEASE_TTL, reconcile_interval=RECONCILE_INTERVAL)  # Beat's failover < one interval
 
 # Outbound webhooks (webhooks/services.py): each POST waits WEBHOOK_TIMEOUT s; a failed one is
 # tried again after WEBHOOK_RETRY_BASE s, doubling up to WEBHOOK_RETRY_MAX_BACKOFF, for

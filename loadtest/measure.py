@@ -44,6 +44,13 @@ def wrk(url, connections, seconds, script="get.lua", args=(), threads=2):
 
 
 def broker():
+    """The Redis broker's client: the benchmark counts queued and unacknowledged messages in
+    Redis (make bench runs on the embedded services); a RabbitMQ broker (a URL or a cluster's
+    list) is not what it measures."""
+    from harbor.brokers import is_amqp, safe
+
+    if is_amqp(settings.CELERY_BROKER_URL):
+        raise RuntimeError(f"the benchmark measures a Redis broker, not {safe(settings.CELERY_BROKER_URL)}")
     return redis.Redis.from_url(settings.CELERY_BROKER_URL)
 
 

@@ -1,7 +1,7 @@
 """The shipping label, opened from the order admin by staff who may view orders.
 
-The label's FileField would link to MEDIA_URL (/media/labels/<id>.pdf), which nothing serves:
-media are not public files. The shopper's copy is the API's /api/orders/<id>/label.pdf; staff
+The label's storage (PostgreSQL by default, harbor/storage.py) has no public URL: labels are
+private files. The shopper's copy is the API's /api/orders/<id>/label.pdf; staff
 get theirs here, behind the admin's login and the order's view permission.
 """
 

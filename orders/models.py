@@ -5,6 +5,8 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Func, Q, Value
 
+from harbor.storage import label_storage
+
 NUMBER_SEQUENCE = "orders_order_number_seq"
 
 
@@ -191,7 +193,9 @@ class Shipment(models.Model):
     warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="+")
     tracking_number = models.CharField(max_length=32, unique=True)
-    label = models.FileField(upload_to="labels/", blank=True)
+    # In PostgreSQL by default, so any web host serves what any worker host rendered
+    # (STORAGES["labels"], harbor/storage.py).
+    label = models.FileField(upload_to="labels/", blank=True, storage=label_storage)
     label_created_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     carrier_url = models.URLField(blank=True, help_text="The carrier's tracking page, when ops give one.")

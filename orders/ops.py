@@ -69,10 +69,11 @@ def _queue_depths(now):
     """Messages waiting per queue. Redis: LLEN of the queue's lists (kombu keeps one per
     priority step); another broker: a passive queue_declare's message count."""
     from harbor.celery import app
+    from harbor.failover import ensure_connected
 
     depths = {}
     with app.connection_for_read() as conn:
-        conn.ensure_connection(max_retries=1, interval_start=0, timeout=TIMEOUT)
+        ensure_connected(conn, TIMEOUT)  # each node of a cluster in turn
         if conn.transport.driver_type == "redis":
             channel = conn.default_channel
             for queue in QUEUES:

@@ -5,7 +5,8 @@ test session never restarts it nor touches another vhost: it creates `harbor-tes
 (`rabbitmqctl add_vhost` + `set_permissions`), runs `manage.py setup_rabbitmq` there (the
 quorum queues, harbor.dlx → dead_letters, the harbor-dlx policy), empties the queues between
 tests, and deletes the vhost at the end. `rabbitmqctl` must manage that broker (it runs on
-this host); the management plugin is not needed.
+this host); the management plugin is not needed. RABBITMQ_URL may be a cluster's `;` list of
+its nodes' URLs (the vhost is then the same on every node).
 
 Queue depths: a passive queue_declare gives a queue's ready messages at once (the
 `messages*` columns of `rabbitmqctl list_queues` lag by up to ~5 s for quorum queues), and
@@ -15,6 +16,7 @@ Queue depths: a passive queue_declare gives a queue's ready messages at once (th
 import json
 import os
 import secrets
+import shlex
 import shutil
 import subprocess
 import time
@@ -22,7 +24,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from kombu import Connection
 
-from harbor.brokers import DEAD_LETTER_QUEUE, QUEUES
+from harbor.brokers import DEAD_LETTER_QUEUE, QUEUES, safe, urls
 from harbor.rabbitmq import DELIVERY_LIMIT, vhost_of
 
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672//"
@@ -39,19 +41,20 @@ def required():
 
 
 def ctl(*args, timeout=60):
-    return subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, text=True,
+    """rabbitmqctl; or the command line in RABBITMQCTL (the cluster harness's: a node of its own
+    cluster, never the machine's)."""
+    command = shlex.split(os.environ.get("RABBITMQCTL") or "rabbitmqctl")
+    return subprocess.run([*command, *args], check=True, capture_output=True, text=True,
                           timeout=timeout).stdout
 
 
 def unavailable(url):
     """None when RabbitMQ at `url` answers AMQP and rabbitmqctl manages it; else why not."""
-    parts = urlsplit(url)
-    safe = f"{parts.scheme}://{parts.hostname}:{parts.port or 5672}{parts.path}"  # no password
     try:
-        with Connection(url, connect_timeout=3) as conn:
-            conn.ensure_connection(max_retries=1, timeout=3)
+        with Connection(url, connect_timeout=3) as conn:  # a list: any node
+            conn.ensure_connection(max_retries=max(1, len(urls(url)) - 1), timeout=3 * len(urls(url)))
     except Exception as exc:
-        return f"RabbitMQ at {safe} is unreachable ({exc.__class__.__name__}: {exc})"
+        return f"RabbitMQ at {safe(url)} is unreachable ({exc.__class__.__name__}: {exc})"
     if not shutil.which("rabbitmqctl"):
         return "rabbitmqctl is not on PATH (it creates the test vhost and sets the dead-letter policy)"
     try:
@@ -66,16 +69,17 @@ class Vhost:
     """A throwaway vhost on the shared broker, set up as production's (setup_rabbitmq)."""
 
     def __init__(self, url):
-        parts = urlsplit(url)
+        parts = urlsplit(urls(url)[0])
         self.name = f"harbor-test-{secrets.token_hex(4)}"
         self.user = parts.username or "guest"
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 5672
-        self.url = urlunsplit(parts._replace(path="/" + quote(self.name, safe="")))
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 5672  # (of the first node)
+        self.url = ";".join(urlunsplit(urlsplit(node)._replace(path="/" + quote(self.name, safe="")))
+                            for node in urls(url))
         self.delivery_limit = DELIVERY_LIMIT
 
     def via(self, address):
-        """This vhost's URL through another host:port (a TcpProxy in front of the broker)."""
-        parts = urlsplit(self.url)
+        """This vhost's URL through another host:port (a TcpProxy in front of the first node)."""
+        parts = urlsplit(urls(self.url)[0])
         userinfo = parts.netloc.rpartition("@")[0]
         return urlunsplit(parts._replace(netloc=f"{userinfo}@{address}" if userinfo else address))
 

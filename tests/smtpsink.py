@@ -11,13 +11,13 @@ from harbor.devservices.base import free_port
 
 
 class Sink:
-    def __init__(self):
+    def __init__(self, host="127.0.0.1"):
         self.messages = []
         self.delay = 0  # seconds to take over each message: a slow mail server
         self.refused = {}  # address -> the server's answer to RCPT TO, e.g. "550 5.1.1 No such user"
         self.refusals = []  # (address, answer) of every refused recipient
         self._lock = threading.Lock()
-        self.controller = Controller(self, hostname="127.0.0.1", port=free_port())
+        self.controller = Controller(self, hostname=host, port=free_port())
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self._lock:
@@ -45,7 +45,7 @@ class Sink:
 
     @property
     def url(self):
-        return f"smtp://127.0.0.1:{self.controller.port}"
+        return f"smtp://{self.controller.hostname}:{self.controller.port}"
 
     def start(self):
         self.controller.start()

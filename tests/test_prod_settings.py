@@ -47,6 +47,24 @@ def test_a_broker_url_of_its_own_satisfies_prod_too():
     assert result.returncode == 0, result.stderr
 
 
+CLUSTER = ";".join(f"amqp://harbor:secret@rabbit{n}:5672/harbor" for n in (1, 2, 3))
+
+
+def test_a_rabbitmq_cluster_is_a_list_of_its_nodes_urls():
+    result = django("shell", "-c", "from django.conf import settings; print(settings.CELERY_BROKER_URL, "
+                    "settings.BROKER_IS_AMQP, settings.CELERY_BROKER_HEARTBEAT)", **{**PROD, "RABBITMQ_URL": CLUSTER})
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1].split() == [CLUSTER, "True", "10"]
+
+
+@pytest.mark.parametrize("url", [CLUSTER + ";redis://redis:6379/0", CLUSTER + ";amqp://harbor:secret@rabbit4/other"])
+def test_a_broker_list_that_is_not_one_cluster_refuses_to_start(url):
+    result = django("check", **{**PROD, "RABBITMQ_URL": url})
+
+    assert result.returncode != 0 and "ImproperlyConfigured" in result.stderr
+
+
 @pytest.mark.parametrize("tolerance", ["0", "-5"])
 def test_webhook_signatures_must_have_a_positive_tolerance(tolerance):
     result = django("check", STRIPE_WEBHOOK_TOLERANCE=tolerance)

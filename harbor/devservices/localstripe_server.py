@@ -3,9 +3,10 @@
 Stock localstripe binds every interface (`::`) and pickles its whole store to the
 fixed path /tmp/localstripe.pickle after every write, so two instances on one machine
 (a `make run` and a test run) would overwrite each other's state. Here each instance
-binds 127.0.0.1 and keeps its pickle at `--state`, and that pickle is written
-atomically, on a timer and at shutdown (see Persister), not after each write; a pickle
-that cannot be read is moved aside instead of keeping the server from starting.
+binds 127.0.0.1 (or --host, e.g. the cluster harness's data host) and keeps its pickle at
+`--state`, and that pickle is written atomically, on a timer and at shutdown (see
+Persister), not after each write; a pickle that cannot be read is moved aside instead of
+keeping the server from starting.
 `--no-persist` (throwaway test instances) saves nothing.
 
 Stock localstripe's card element (its fake Stripe.js) takes the number as 16 characters and
@@ -261,6 +262,7 @@ def patch_localstripe(persister):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default %(default)s)")
     parser.add_argument("--state", required=True, help="where to keep this instance's pickle")
     parser.add_argument("--from-scratch", action="store_true", help="ignore a pickle left by a previous run")
     parser.add_argument("--no-persist", action="store_true", help="never save the store (throwaway instances)")
@@ -278,7 +280,7 @@ def main():
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", args.port))
+    sock.bind((args.host, args.port))
     web.run_app(server.app, sock=sock, print=None)
 
 

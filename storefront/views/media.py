@@ -2,7 +2,7 @@
 server's disk (the default `catalog` storage; with S3 their URLs point there instead).
 
 Only the catalog's folder is served: the rest of MEDIA_ROOT holds private files (shipping
-labels, served only through their order's capability URL). A thumbnail's name is a hash of
+labels from before they moved to PostgreSQL, served only through their order's capability URL). A thumbnail's name is a hash of
 its source and options, and an upload never overwrites another, so a file at a path never
 changes: browsers and proxies may keep it for a year.
 """

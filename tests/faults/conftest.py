@@ -47,11 +47,12 @@ def wait_final(order_ids, timeout=90):
     return eventually(all_final, timeout)
 
 
-def assert_invariants(stack, order_ids, smtp_sink):
-    """What every fault test ends with, whatever the fault was. Counted once nothing more can
+def assert_invariants(stack, order_ids, smtp_sink, sku="MUG-001", initial_stock=INITIAL_STOCK):
+    """What every fault test (and each scenario of the multi-host harness, tests/cluster/, on
+    its own product `sku`) ends with, whatever the fault was. Counted once nothing more can
     arrive (stack.settle(): no message queued, held, or waiting out a retry's countdown), so
     a late duplicate (a lock retry, a redelivery) is counted too; and counted as effects the
-    shopper and the warehouse see (e-mails at the SMTP sink, label PDFs on disk, charges at
+    shopper and the warehouse see (e-mails at the SMTP sink, label PDFs stored, charges at
     Stripe, the order's history), not as rows a unique constraint keeps single anyway."""
     assert stack.settle(), "the shop never went idle:\n" + stack.logs()
     orders = {str(o.pk): o for o in Order.objects.filter(pk__in=order_ids)}
@@ -73,8 +74,8 @@ def assert_invariants(stack, order_ids, smtp_sink):
             assert receipts == [] and label_files(oid) == [], f"{oid} is {order.status}: no label, no receipt"
         if order.status == "payment_failed":
             assert charges[oid] == 0
-    sold = OrderLine.objects.filter(order__status__in=["pending", "paid", "fulfilled", "needs_review"]).aggregate(
-        n=Sum("quantity"))["n"] or 0
-    assert Stock.objects.get(product__sku="MUG-001").available == INITIAL_STOCK - sold
+    sold = OrderLine.objects.filter(sku=sku, order__status__in=["pending", "paid", "fulfilled", "needs_review"]
+                                    ).aggregate(n=Sum("quantity"))["n"] or 0
+    assert Stock.objects.get(product__sku=sku).available == initial_stock - sold, f"{sku}: stock"
     assert stock_drift() == {}
     return orders

@@ -218,7 +218,10 @@ def test_two_beat_processes_at_once_fulfil_each_stuck_order_once(stack, smtp_sin
                                  payment_method="pm_card_visa", shipping_address=address)[0].pk) for i in range(6)]
     Order.objects.filter(pk__in=order_ids).update(updated_at=Order.objects.get(pk=order_ids[0]).created_at)
 
-    beats = stack.beat("beat1", reconcile_interval=1), stack.beat("beat2", reconcile_interval=1)
+    # Each with a lease of its own, so both send (harbor/beat.py): even two Beats sending at
+    # once, as a lapsed lease could briefly allow, fulfil each order once.
+    beats = (stack.beat("beat1", reconcile_interval=1, BEAT_LEASE_KEY="test:beat1"),
+             stack.beat("beat2", reconcile_interval=1, BEAT_LEASE_KEY="test:beat2"))
 
     assert wait_final(order_ids, timeout=90), stack.logs()
     assert all("Sending due task Reconcile stuck orders" in beat.log_path.read_text() for beat in beats)

@@ -95,7 +95,7 @@ def test_duplicate_deliveries_of_every_task_have_single_effects(stack, smtp_sink
         stack.send("orders.tasks.fulfill_order", order_id, times=2)
 
     # Counted once every copy has run (assert_invariants settles first), as effects: one
-    # label PDF on disk, one receipt at the SMTP sink, one charge at Stripe, per order.
+    # label PDF stored, one receipt at the SMTP sink, one charge at Stripe, per order.
     orders = assert_invariants(stack, order_ids, smtp_sink)
     assert {o.status for o in orders.values()} == {"fulfilled"}
     for order_id in order_ids:  # every duplicate was delivered and run
