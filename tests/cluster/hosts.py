@@ -169,6 +169,7 @@ class Shop:
                 "CELERY_BROKER_URL": broker.url_list(via=via),
                 "EMAIL_URL": self.email_url,
                 "SITE_URL": f"http://{net.ip('web')}:{WEB_PORT}",
+                "ALLOWED_HOSTS": f"{net.ip('web')},web,127.0.0.1,localhost",  # shoppers reach web by address
                 "HARBOR_VAR_DIR": str(var)}
 
     def start(self, host, line, ready):
