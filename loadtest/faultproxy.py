@@ -35,6 +35,8 @@ class Call:
     idempotency_key: str = ""  # Harbor's keys name the order: harbor-order-<id>-<step>
     upstream_status: int | None = None  # Stripe's answer, if the request was forwarded
     answered: bool = False  # the client got an answer (False: dropped, or it had given up)
+    client: str = ""  # the caller's address (the multi-host harness: which host asked)
+    at: float = 0.0  # when it came in (time.time())
 
     @property
     def forwarded(self):
@@ -45,17 +47,18 @@ class Call:
 
 
 class FaultProxy:
-    def __init__(self, upstream):
+    def __init__(self, upstream, host="127.0.0.1"):
         self.upstream = urlsplit(upstream)
+        self.host = host
         self.rules = []
         self.log = []  # a Call per request
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), self._handler())
+        self.server = ThreadingHTTPServer((host, free_port()), self._handler())
         self.server.daemon_threads = True
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.server.server_port}"
+        return f"http://{self.host}:{self.server.server_port}"
 
     def inject(self, method, path_pattern, fault, times=1):
         with self._lock:
@@ -102,7 +105,8 @@ class FaultProxy:
             def _any(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 fault = proxy._take_fault(self.command, self.path)
-                call = Call(self.command, self.path, fault or "ok", self.headers.get("Idempotency-Key") or "")
+                call = Call(self.command, self.path, fault or "ok", self.headers.get("Idempotency-Key") or "",
+                            client=self.client_address[0], at=time.time())
                 with proxy._lock:
                     proxy.log.append(call)
                 if fault in ("500", "503", "429"):

@@ -17,13 +17,15 @@ from tests.cluster.hosts import BEAT_HOSTS, RECONCILE_INTERVAL, WORKER_HOSTS, Da
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 ROOT = BASE_DIR / "var" / "cluster"
+STRIPE_LATENCY = 0.5  # seconds added to every Stripe call (a charge makes two or three)
+PARTITIONED_FROM = (*broker.NODES, "data")  # scenario (b): the broker and the database
 
 
 class Harness:
     def __init__(self, root=ROOT, log=print):
         self.root = Path(root)
         self.log = log
-        self.smtp = self.data = self.cluster = self.shop = None
+        self.smtp = self.data = self.cluster = self.shop = self.stripe = None
 
     # --- up -----------------------------------------------------------------------------
     def up(self):
@@ -37,9 +39,16 @@ class Harness:
         self.smtp = Sink(host=net.HARNESS_IP).start()
         self.data = DataHost(self.root).start()
         self.log("data host: PostgreSQL, Redis, localstripe up")
+        # Stripe, as the shop's hosts see it: outside every host (a worker cut off from the
+        # broker and the database still reaches it), and as slow as the real one, so that
+        # charges are in flight when a fault strikes. The proxy records who called, and when.
+        from loadtest.faultproxy import FaultProxy
+
+        self.stripe = FaultProxy(self.data.stripe.url(), host=net.HARNESS_IP).start()
+        self.stripe.latency = STRIPE_LATENCY
         self.cluster = broker.Cluster(self.root / "rabbitmq").start()
         self.log(f"RabbitMQ cluster: {', '.join(self.cluster.running_nodes())} running")
-        self.shop = Shop(self.root, self.data, self.smtp.url)
+        self.shop = Shop(self.root, self.data, self.smtp.url, self.stripe.url)
         self._django()
         self._prepare()
         self.shop.web()
@@ -99,9 +108,9 @@ class Harness:
         for node in self.cluster.nodes.values():
             if node.down:
                 node.start().await_startup()
-        for host in WORKER_HOSTS + BEAT_HOSTS:
-            net.reconnect(host)
         net.uncut("web", broker.NODES)
+        for host in WORKER_HOSTS:
+            net.uncut(host, PARTITIONED_FROM)
         for host in WORKER_HOSTS:
             if not any(k.startswith(f"{host}/") for k in self.shop.processes):
                 self.log(f"  restore: {host} replaced (its workers started again)")
@@ -130,7 +139,7 @@ class Harness:
 
     # --- down ---------------------------------------------------------------------------
     def down(self):
-        for part in (self.shop, self.cluster, self.data, self.smtp):
+        for part in (self.shop, self.cluster, self.stripe, self.data, self.smtp):
             if part is not None:
                 try:
                     part.stop()

@@ -1,7 +1,8 @@
 """What runs on the test hosts besides RabbitMQ: the data host's servers and the shop.
 
 data      the embedded PostgreSQL and Redis that `make run` uses (harbor/devservices), and
-          localstripe, here listening on the data host's address inside its namespace;
+          localstripe, here listening on the data host's address inside its namespace (the
+          shop reaches it through the harness's proxy, as Stripe is outside every host);
 web       gunicorn, the Procfile's web line (on 0.0.0.0:8000 of its host);
 worker-a  the Procfile's payments, worker (fulfillment, notifications) and webhooks lines;
 worker-b  the same;
@@ -146,9 +147,9 @@ class DataHost:
 class Shop:
     """The shop's processes on their hosts (loadtest.shop.Process: a session each, a log file)."""
 
-    def __init__(self, root, data, email_url):
+    def __init__(self, root, data, email_url, stripe_url):
         self.root = Path(root)
-        self.data, self.email_url = data, email_url
+        self.data, self.email_url, self.stripe_url = data, email_url, stripe_url
         self.processes = {}  # "<host>/<line>" -> Process
 
     def env(self, host, via="name"):
@@ -165,7 +166,9 @@ class Shop:
                 "DJANGO_SETTINGS_MODULE": "harbor.settings",
                 "DATABASE_URL": self.data.postgres.url(host=name),
                 "REDIS_URL": self.data.redis.url(host=name),
-                "STRIPE_API_BASE": self.data.stripe.url(host=name),
+                # The shop's hosts call Stripe through the harness's proxy (latency, and who called
+                # when); the harness's own audit asks localstripe directly.
+                "STRIPE_API_BASE": self.stripe_url if via == "name" else self.data.stripe.url(),
                 "CELERY_BROKER_URL": broker.url_list(via=via),
                 "EMAIL_URL": self.email_url,
                 "SITE_URL": f"http://{net.ip('web')}:{WEB_PORT}",

@@ -17,8 +17,6 @@ setup() first tears down whatever an earlier run left (killing the processes sti
 namespaces), so it is idempotent; teardown() is safe to call at any time, any number of times.
 
 The faults a namespace can suffer (no netem, no netfilter on this kernel, and none needed):
-- isolate(): the bridge's end of the host's veth set down: every packet it sends is dropped
-  silently (TCP retransmits into the void; nothing is refused), and nothing reaches it;
 - cut_from(): a permanent neighbour entry with a MAC address no host has, for each peer: the
   host's frames to those peers go nowhere (silently), the rest of its traffic flows;
 - kill_all(): SIGKILL every process in the namespace (`ip netns pids`): the host is lost.
@@ -136,14 +134,6 @@ def teardown():
 
 
 # --- faults -------------------------------------------------------------------------------
-
-def isolate(name):
-    sh("ip", "link", "set", veth(name), "down")
-
-
-def reconnect(name):
-    sh("ip", "link", "set", veth(name), "up")
-
 
 def cut_from(name, peers):
     for peer in peers:

@@ -13,7 +13,7 @@ import time
 import traceback
 
 from loadtest.soak import render_table
-from tests.cluster.scenarios import SCENARIOS, reconciliation_proof
+from tests.cluster.scenarios import SCENARIOS, in_flight_proof, reconciliation_proof
 from tests.cluster.stream import Stream, measure, wait_final
 
 SKU = "CLUSTER-{}"
@@ -48,6 +48,8 @@ def run_scenario(h, letter, orders, rate, log=print):
         failures.append("not every order reached a final status")
     if letter == "e":
         reconciliation_proof(h, result)
+    if result.get("in_flight"):
+        in_flight_proof(result)
     if not result.get("ok"):
         failures.append("the fault's proof does not hold (see proof)")
     failures += check(h, ids, sku, initial)

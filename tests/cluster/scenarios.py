@@ -49,60 +49,94 @@ def leader_killed(h, stream):
             "ok": bool(after) and node.name not in running and bool(back)}
 
 
-def _sent_by(host):
-    """(tx_packets, tx_dropped) of the host's own end of its link: what it tried to send."""
-    out = net.sh(*net.in_ns(host, "cat", "/sys/class/net/hb0/statistics/tx_packets",
-                            "/sys/class/net/hb0/statistics/tx_dropped")).stdout.split()
-    return int(out[0]), int(out[1])
-
-
 def worker_partitioned(h, stream, host="worker-a", seconds=60):
-    """(b) The worker host cut off from the broker and the database (the bridge's end of its
-    link down: nothing it sends arrives, nothing reaches it) for 60 s, then healed."""
+    """(b) The worker host cut off from the broker and the database for 60 s, then healed, at
+    a moment when it holds orders mid-charge (their fulfill_order received, not finished:
+    each holds its order's Redis lock). Its frames to the RabbitMQ nodes and to the data host
+    go nowhere (net.cut_from); Stripe, outside every host, it still reaches, so a charge it
+    had begun can complete while another worker takes the same order over."""
+    from tests.cluster.harness import PARTITIONED_FROM
+
     _wait_until(stream.started + LEAD)
-    busy = _tasks_in_flight(h, host)
-    net.isolate(host)
+    in_flight, call = _wait_charging(h, host)
+    net.cut_from(host, PARTITIONED_FROM)
     fault_at = time.time()
-    arrived0, tried0 = net.counters(host)["rx_packets"], _sent_by(host)
     db_ok, db_err = net.can_connect(host, net.ip("data"), 5432)
     mq_ok, mq_err = net.can_connect(host, net.ip("rabbit-1"), broker.PORT)
-    proof = [f"{host} isolated (bridge end of its link down); it had {busy} task(s) received and not yet done",
+    stripe_ok, _ = net.can_connect(host, net.HARNESS_IP, h.stripe.server.server_port)
+    proof = [f"{host} cut off from {', '.join(PARTITIONED_FROM)} holding {len(in_flight)} order(s) mid-charge "
+             f"(fulfill_order received, not finished): {', '.join(o[:8] for o in in_flight)}",
              f"from {host} during the partition: PostgreSQL {'REACHABLE' if db_ok else 'unreachable (' + db_err + ')'}"
-             f", RabbitMQ {'REACHABLE' if mq_ok else 'unreachable (' + mq_err + ')'}"]
+             f", RabbitMQ {'REACHABLE' if mq_ok else 'unreachable (' + mq_err + ')'}"
+             f", Stripe {'reachable' if stripe_ok else 'UNREACHABLE'}"]
     _wait_until(fault_at + seconds)
-    arrived1, tried1 = net.counters(host)["rx_packets"], _sent_by(host)
-    net.reconnect(host)
+    net.uncut(host, PARTITIONED_FROM)
     healed_at = time.time()
     time.sleep(2)
     db_back, _ = net.can_connect(host, net.ip("data"), 5432)
-    proof.append(f"during {seconds} s {host}'s link sent {tried1[0] - tried0[0]} packets (dropped {tried1[1] - tried0[1]}), "
-                 f"of which {arrived1 - arrived0} reached the bridge; healed: PostgreSQL "
+    calls = [c for c in h.stripe.log if c.client == net.ip(host) and fault_at <= c.at <= healed_at]
+    proof.append(_charging_proof(host, call))
+    proof.append(f"Stripe calls from {host} during the partition: {len(calls)}; healed: PostgreSQL "
                  f"{'reachable' if db_back else 'STILL UNREACHABLE'} again")
-    return {"fault_at": fault_at, "healed_at": healed_at, "proof": proof,
-            "ok": not db_ok and not mq_ok and arrived1 == arrived0 and db_back}
+    return {"fault_at": fault_at, "healed_at": healed_at, "proof": proof, "in_flight": in_flight,
+            "ok": not db_ok and not mq_ok and stripe_ok and db_back and call is not None and call.forwarded}
 
 
-def _tasks_in_flight(h, host):
-    """Tasks the host's workers logged as received minus those logged as finished."""
-    received = finished = 0
-    for line in ("payments", "worker"):
-        text = Path(h.shop.log(host, line)).read_text(errors="replace")
-        received += len(re.findall(r"Task \S+\[[0-9a-f-]+\] received", text))
-        finished += len(re.findall(r"Task \S+\[[0-9a-f-]+\] (succeeded|retry|raised)", text))
-    return max(0, received - finished)
+_RECEIVED = re.compile(r"Task orders\.tasks\.fulfill_order\[([0-9a-f-]+)\] received .*?'args': \"\('([0-9a-f-]+)',")
+_FINISHED = re.compile(r"Task orders\.tasks\.fulfill_order\[([0-9a-f-]+)\] (?:succeeded|retry|raised|failed)")
+
+
+def _in_flight(h, host):
+    """The orders whose fulfill_order the host's payments worker logged as received and not
+    (yet) as finished: each is mid-charge there, holding its order's lock."""
+    text = Path(h.shop.log(host, "payments")).read_text(errors="replace")
+    received = dict(_RECEIVED.findall(text))  # task id -> order id
+    for task_id in _FINISHED.findall(text):
+        received.pop(task_id, None)
+    return sorted(set(received.values()))
+
+
+def _wait_charging(h, host, timeout=30):
+    """Until the host has a PaymentIntent's confirm (the call that charges) at Stripe, still
+    unanswered (the proxy holds it for its latency, then forwards it): the fault then strikes
+    mid-charge. Returns (the orders the host holds
+    mid-charge, that Stripe call)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pending = [c for c in list(h.stripe.log) if c.client == net.ip(host) and not c.forwarded
+                   and c.idempotency_key.startswith("harbor-order-") and c.idempotency_key.endswith("-confirm")]
+        if pending:
+            call = pending[-1]
+            order = call.idempotency_key[len("harbor-order-"):][:36]  # a UUID; the step follows
+            return sorted(set(_in_flight(h, host)) | {order}), call
+        time.sleep(0.02)
+    return _in_flight(h, host), None
+
+
+def _charging_proof(host, call):
+    if call is None:
+        return f"no Stripe call from {host} was in flight at the fault"
+    return (f"{host}'s {call.method} {call.path.split('?')[0]} (Idempotency-Key {call.idempotency_key}) was in flight "
+            f"at Stripe at the fault; Stripe {'processed it (' + str(call.upstream_status) + ')' if call.forwarded else 'never got it'}"
+            f"{', and the answer reached ' + host if call.answered else ', its answer never reached ' + host}")
 
 
 def worker_lost(h, stream, host="worker-b"):
-    """(c) Every process of the worker host SIGKILLed; it never comes back (this scenario)."""
+    """(c) Every process of the worker host SIGKILLed, while it holds orders mid-charge (their
+    messages unacknowledged); it never comes back (this scenario)."""
     _wait_until(stream.started + LEAD)
-    busy = _tasks_in_flight(h, host)
+    in_flight, call = _wait_charging(h, host)
     killed = net.kill_all(host)
     fault_at = time.time()
     empty = net.wait_empty(host)
     h.shop.forget(host)
-    proof = [f"{host}: SIGKILLed all {len(killed)} processes (pids {killed}); {busy} task(s) were in flight",
-             f"processes left in {host}: {'none' if empty else net.pids(host)}"]
-    return {"fault_at": fault_at, "healed_at": fault_at, "proof": proof, "ok": empty and bool(killed)}
+    time.sleep(h.stripe.latency + 1)  # the proxy forwards the call it held, to no one
+    proof = [f"{host}: SIGKILLed all {len(killed)} processes (pids {killed}) holding {len(in_flight)} order(s) "
+             f"mid-charge: {', '.join(o[:8] for o in in_flight)}",
+             f"processes left in {host}: {'none' if empty else net.pids(host)}",
+             _charging_proof(host, call)]
+    return {"fault_at": fault_at, "healed_at": fault_at, "proof": proof, "in_flight": in_flight,
+            "ok": empty and bool(killed) and call is not None}
 
 
 def web_cut_from_broker(h, stream, seconds=30):
@@ -201,6 +235,22 @@ def reconciliation_proof(h, result):
     ran = _reconciliations_since(result["fault_at"])
     result["proof"].append(f"reconcile_stuck_orders ran {ran} times after the loss")
     result["ok"] = result["ok"] and ran > 0
+
+
+def in_flight_proof(result):
+    """For (b) and (c), checked once every order is final: the orders the host held mid-charge
+    when it was cut off or lost were each charged at most once at localstripe, and exactly once
+    if fulfilled (another worker took them over; the fences are in PostgreSQL and at Stripe)."""
+    from orders.models import Order
+    from payments.audit import succeeded_charges_by_order
+
+    charges = succeeded_charges_by_order()
+    statuses = dict(Order.objects.filter(pk__in=result["in_flight"]).values_list("pk", "status"))
+    rows = [(str(pk), status, charges.get(str(pk), 0)) for pk, status in statuses.items()]
+    wrong = [r for r in rows if r[2] > 1 or (r[1] == "fulfilled") != (r[2] == 1)]
+    result["proof"].append("the orders held mid-charge, afterwards: " + "; ".join(
+        f"{pk[:8]} {status}, charged {n}x" for pk, status, n in rows))
+    result["ok"] = result["ok"] and len(rows) == len(result["in_flight"]) and not wrong
 
 
 SCENARIOS = {
