@@ -65,7 +65,7 @@ bench: $(VENV)/.installed $(VENV)/.installed-bench wrk
 # `make cluster-test`: never part of `make test`. The multi-host harness (tests/cluster/): a
 # three-node RabbitMQ cluster and the shop's hosts in network namespaces, five faults during a
 # stream of orders, one table per scenario (var/cluster/results.md). Needs root. CLUSTER_ARGS:
-# e.g. --orders 1000, --scenario ab, --rate 3.
+# e.g. --orders 1000, --scenario ab, --rate 4 (the defaults: 300 orders per scenario at 4/s).
 cluster-test: $(VENV)/.installed-dev
 	@[ "$$(id -u)" = 0 ] || { echo "make cluster-test needs root (network namespaces, a bridge, veth pairs): run it as root, e.g. sudo make cluster-test" >&2; exit 1; }
 	@command -v ip >/dev/null || { echo "make cluster-test needs ip (apt-get install iproute2)" >&2; exit 1; }

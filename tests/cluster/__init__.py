@@ -1,7 +1,7 @@
 """The multi-host harness (issue 20): Harbor on several test hosts, each a network namespace,
 against a three-node RabbitMQ cluster, under five faults during a steady stream of orders.
 
-    sudo make cluster-test                       # or: python -m tests.cluster --orders 300 --rate 3
+    sudo make cluster-test                       # or: python -m tests.cluster --orders 300 --rate 4
 
 net.py the hosts; broker.py the RabbitMQ cluster; hosts.py the data host and the shop's
 processes; harness.py up and down; stream.py the orders and the numbers; scenarios.py the

@@ -30,7 +30,7 @@ def layout_lines():
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tests.cluster", description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=300, help="orders per scenario (default %(default)s)")
-    parser.add_argument("--rate", type=float, default=3.0, help="orders per second (default %(default)s)")
+    parser.add_argument("--rate", type=float, default=4.0, help="orders per second (default %(default)s)")
     parser.add_argument("--scenario", default="abcde",
                         help="which scenarios, in order: letters of " + ", ".join(
                             f"{k}: {v[0]}" for k, v in SCENARIOS.items()) + " (default all)")
