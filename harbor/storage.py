@@ -75,13 +75,17 @@ class DatabaseStorage(Storage):
         if self.disk is not None:
             self.disk.delete(name)
 
-    def size(self, name):
-        size = self._rows().filter(name=name).values_list("size", flat=True).first()
-        if size is None and self.disk is not None and self.disk.exists(name):
-            return self.disk.size(name)
-        if size is None:
+    def _column(self, name, column, on_disk):
+        """The file's `column` from its row; for a file only on disk, `on_disk(name)`."""
+        value = self._rows().filter(name=name).values_list(column, flat=True).first()
+        if value is None and self.disk is not None and self.disk.exists(name):
+            return on_disk(name)
+        if value is None:
             raise FileNotFoundError(f"no stored file {name!r}")
-        return size
+        return value
+
+    def size(self, name):
+        return self._column(name, "size", lambda n: self.disk.size(n))
 
     def listdir(self, path):
         """(directories, files) directly under `path`, from the table and the disk fallback."""
@@ -97,12 +101,7 @@ class DatabaseStorage(Storage):
         return sorted(directories), sorted(files)
 
     def get_created_time(self, name):
-        created = self._rows().filter(name=name).values_list("created_at", flat=True).first()
-        if created is None and self.disk is not None and self.disk.exists(name):
-            return self.disk.get_created_time(name)
-        if created is None:
-            raise FileNotFoundError(f"no stored file {name!r}")
-        return created
+        return self._column(name, "created_at", lambda n: self.disk.get_created_time(n))
 
     get_modified_time = get_created_time  # a stored file is never changed
 
